@@ -1,0 +1,70 @@
+"""CloudEvents on Kafka: read binary (`ce_*` headers) and structured mode, write binary mode."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+from events.errors import FieldError, InvalidEvent
+from events.models import JSON_CONTENT_TYPE, Event, parse_event
+from events.registry import Registries
+
+STRUCTURED_CONTENT_TYPE = "application/cloudevents+json"
+_ATTRIBUTES = ("specversion", "id", "source", "type", "subject", "time")
+
+Headers = Sequence[tuple[str, bytes]]
+
+
+def to_kafka(event: Event) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
+    """Key, value and headers of an event in binary content mode."""
+    ce = event.to_cloudevent()
+    headers = [(f"ce_{name}", str(ce[name]).encode()) for name in _ATTRIBUTES]
+    headers.append(("content-type", JSON_CONTENT_TYPE.encode()))
+    return event.incident_key.encode(), orjson.dumps(ce["data"]), headers
+
+
+def from_kafka(value: bytes | None, headers: Headers, registries: Registries) -> Event:
+    """Decode and validate a record in either content mode; InvalidEvent says why not."""
+    header_map: dict[str, bytes] = {}
+    for name, raw in headers or ():
+        header_map[name.lower()] = raw
+    content_type = _text(header_map.get("content-type", b""), "content-type").split(";")[0]
+    if value is None:
+        raise InvalidEvent([FieldError("value", "record has no value")])
+    document = _json(value, "value" if content_type == STRUCTURED_CONTENT_TYPE else "data")
+    if content_type.strip() == STRUCTURED_CONTENT_TYPE:
+        return parse_event(document, registries)
+    if "ce_specversion" not in header_map:
+        raise InvalidEvent(
+            [
+                FieldError(
+                    "headers",
+                    "neither binary mode (ce_* headers) nor structured mode "
+                    f"(content-type {STRUCTURED_CONTENT_TYPE})",
+                )
+            ]
+        )
+    envelope: dict[str, Any] = {}
+    for name, raw in header_map.items():
+        if name.startswith("ce_"):
+            envelope[name[3:]] = _text(raw, name)
+    if content_type:
+        envelope["datacontenttype"] = content_type
+    envelope["data"] = document
+    return parse_event(envelope, registries)
+
+
+def _text(raw: bytes, field: str) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidEvent([FieldError(field, "is not valid UTF-8")]) from None
+
+
+def _json(raw: bytes, field: str) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidEvent([FieldError(field, f"is not valid JSON: {exc}")]) from None

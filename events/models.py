@@ -1,0 +1,270 @@
+"""CloudEvents 1.0 envelope and the four Wijkwacht payloads, with every rule of CONTRACT.md §3."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+)
+
+from events.errors import FieldError, InvalidEvent
+from events.periods import LOCAL, Periods, periods_of
+from events.registry import Registries
+
+_RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
+)
+SOURCE_PATTERN = r"^\S{0,200}:systeem:[a-z0-9][a-z0-9-]{0,62}$"
+SUBJECT_PATTERN = r"^[A-Za-z0-9._:/-]{1,128}$"
+JSON_CONTENT_TYPE = "application/json"
+
+
+def _rfc3339(value: Any) -> Any:
+    """Only RFC 3339 text with an offset: no bare dates, no epoch numbers, no local times."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _RFC3339.match(value):
+        raise ValueError("must be an RFC 3339 date-time with a UTC offset, e.g. 2022-12-31T23:30:00+01:00")
+    return value
+
+
+Timestamp = Annotated[datetime, BeforeValidator(_rfc3339)]
+Revision = Annotated[StrictInt, Field(ge=1, le=2**53)]
+Code = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class Payload(BaseModel):
+    """Base of the `data` models; unknown fields are refused (no free text, no personal data)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+    kind: ClassVar[str]
+    revision: Revision
+
+
+class EnforcementReport(Payload):
+    """nl.wijkwacht.handhavingsmelding.v1: a report by the enforcement team (Handhaving)."""
+
+    kind: ClassVar[str] = "handhavingsmelding"
+    occurred_at: Timestamp
+    wijk: Code
+    category: Code
+    team: Code | None = None
+
+
+class CameraIncident(Payload):
+    """nl.wijkwacht.cameraincident.v1: an incident seen on a surveillance camera."""
+
+    kind: ClassVar[str] = "cameraincident"
+    occurred_at: Timestamp
+    camera: Code
+    category: Code
+    wijk: Code | None = None
+
+
+class DamageItem(Payload):
+    """nl.wijkwacht.jaarwisselingsschade.v1: one item of damage to municipal property at New Year.
+
+    It counts for reporting year `jaarwisseling`: the New Year's Eve of 31 December of that year.
+    """
+
+    kind: ClassVar[str] = "jaarwisselingsschade"
+    jaarwisseling: Annotated[StrictInt, Field(ge=2000, le=2100)]
+    wijk: Code
+    category: Code
+    amount_cents: Annotated[StrictInt, Field(ge=1, le=100_000_000)]
+    illegal_fireworks: StrictBool | None = None
+    occurred_at: Timestamp | None = None
+
+
+class Withdrawal(Payload):
+    """nl.wijkwacht.intrekking.v1: an incident is withdrawn and counts nowhere any more."""
+
+    kind: ClassVar[str] = "intrekking"
+    reason: Literal["dubbel", "onjuist", "overig"]
+
+
+PAYLOADS: dict[str, type[Payload]] = {
+    "nl.wijkwacht.handhavingsmelding.v1": EnforcementReport,
+    "nl.wijkwacht.cameraincident.v1": CameraIncident,
+    "nl.wijkwacht.jaarwisselingsschade.v1": DamageItem,
+    "nl.wijkwacht.intrekking.v1": Withdrawal,
+}
+EventType = Literal[
+    "nl.wijkwacht.handhavingsmelding.v1",
+    "nl.wijkwacht.cameraincident.v1",
+    "nl.wijkwacht.jaarwisselingsschade.v1",
+    "nl.wijkwacht.intrekking.v1",
+]
+
+
+class Envelope(BaseModel):
+    """The CloudEvents context attributes Wijkwacht accepts; `data` is checked per type."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    specversion: Literal["1.0"]
+    id: Annotated[str, Field(min_length=1, max_length=128)]
+    source: Annotated[str, Field(pattern=SOURCE_PATTERN)]
+    type: EventType
+    subject: Annotated[str, Field(pattern=SUBJECT_PATTERN)]
+    time: Timestamp
+    datacontenttype: Literal["application/json"] | None = None
+    data: dict[str, Any]
+
+
+class Event(BaseModel):
+    """A valid event: its envelope and its typed payload."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    source: str
+    type: EventType
+    subject: str
+    time: datetime
+    data: EnforcementReport | CameraIncident | DamageItem | Withdrawal
+
+    @property
+    def field_system(self) -> str:
+        """The `<name>` at the end of `source`: the field system that sent the event."""
+        return self.source.rsplit(":systeem:", 1)[1]
+
+    @property
+    def incident_key(self) -> str:
+        """The Kafka key: all revisions of one incident share it and so one partition."""
+        return self.source + self.subject
+
+    def periods(self) -> Periods:
+        """Reporting periods; a damage item's year is its jaarwisseling."""
+        data = self.data
+        if isinstance(data, DamageItem):
+            return periods_of(data.occurred_at or self.time, year=data.jaarwisseling)
+        if isinstance(data, EnforcementReport | CameraIncident):
+            return periods_of(data.occurred_at)
+        raise ValueError("a withdrawal has no periods")
+
+    def to_cloudevent(self) -> dict[str, Any]:
+        """Structured-mode JSON object of this event."""
+        return {
+            "specversion": "1.0",
+            "id": self.id,
+            "source": self.source,
+            "type": self.type,
+            "subject": self.subject,
+            "time": self.time.isoformat(),
+            "datacontenttype": JSON_CONTENT_TYPE,
+            "data": self.data.model_dump(mode="json", exclude_none=True),
+        }
+
+
+def parse_event(raw: Any, registries: Registries) -> Event:
+    """Validate one structured-mode CloudEvent; InvalidEvent lists every field that is wrong."""
+    if not isinstance(raw, Mapping):
+        raise InvalidEvent([FieldError("", "an event must be a JSON object")])
+    try:
+        envelope = Envelope.model_validate(raw)
+    except ValidationError as exc:
+        raise InvalidEvent(_field_errors(exc)) from None
+    payload_type = PAYLOADS[envelope.type]
+    try:
+        data = payload_type.model_validate(envelope.data)
+    except ValidationError as exc:
+        raise InvalidEvent(_field_errors(exc, prefix="data")) from None
+    event = Event(
+        id=envelope.id,
+        source=envelope.source,
+        type=envelope.type,
+        subject=envelope.subject,
+        time=envelope.time,
+        data=data,
+    )
+    errors = check_codes(event, registries)
+    if errors:
+        raise InvalidEvent(errors)
+    return event
+
+
+def check_codes(event: Event, registries: Registries) -> list[FieldError]:
+    """Rules that need the registries: known codes, camera active and in its wijk, damage window."""
+    data = event.data
+    errors: list[FieldError] = []
+
+    def known(field: str, value: str | None, allowed: frozenset[str]) -> None:
+        if value is not None and value not in allowed:
+            listed = ", ".join(sorted(allowed))
+            errors.append(FieldError(f"data.{field}", f"unknown code {value!r}; allowed: {listed}"))
+
+    if isinstance(data, EnforcementReport | DamageItem):
+        known("wijk", data.wijk, registries.wijk_codes())
+        known("category", data.category, registries.category_codes(data.kind))
+    if isinstance(data, EnforcementReport):
+        known("team", data.team, registries.team_codes())
+    if isinstance(data, CameraIncident):
+        known("category", data.category, registries.category_codes(data.kind))
+        camera = registries.camera(data.camera)
+        if camera is None:
+            known("camera", data.camera, frozenset(c.id for c in registries.cameras))
+        else:
+            day = data.occurred_at.astimezone(LOCAL).date()
+            if not camera.active_on(day):
+                until = camera.active_until.isoformat() if camera.active_until else "now"
+                errors.append(
+                    FieldError(
+                        "data.occurred_at",
+                        f"camera {camera.id!r} was not active on {day.isoformat()} "
+                        f"(active {camera.active_from.isoformat()} to {until})",
+                    )
+                )
+            if data.wijk is not None and data.wijk != camera.wijk:
+                errors.append(
+                    FieldError("data.wijk", f"camera {camera.id!r} is in wijk {camera.wijk!r}")
+                )
+    if isinstance(data, DamageItem) and data.occurred_at is not None:
+        day = data.occurred_at.astimezone(LOCAL).date()
+        first, last = date(data.jaarwisseling, 12, 1), date(data.jaarwisseling + 1, 1, 31)
+        if not first <= day <= last:
+            errors.append(
+                FieldError(
+                    "data.occurred_at",
+                    f"must fall between {first.isoformat()} and {last.isoformat()} "
+                    f"(local time) for jaarwisseling {data.jaarwisseling}",
+                )
+            )
+    return errors
+
+
+def camera_wijk(event: Event, registries: Registries) -> str:
+    """The wijk an event counts in: a camera incident's is its camera's."""
+    data = event.data
+    if isinstance(data, CameraIncident):
+        camera = registries.camera(data.camera)
+        return camera.wijk if camera else (data.wijk or "")
+    if isinstance(data, EnforcementReport | DamageItem):
+        return data.wijk
+    raise ValueError("a withdrawal has no wijk")
+
+
+def _field_errors(exc: ValidationError, prefix: str = "") -> list[FieldError]:
+    errors = []
+    for err in exc.errors(include_url=False):
+        path = ".".join(str(p) for p in err["loc"])
+        field = f"{prefix}.{path}" if prefix and path else (prefix or path)
+        if err["type"] == "extra_forbidden":
+            message = "unknown field: not part of the contract"
+        elif err["type"] == "missing":
+            message = "required field is missing"
+        else:
+            message = err["msg"].removeprefix("Value error, ")
+        errors.append(FieldError(field, message))
+    return errors

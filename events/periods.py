@@ -1,0 +1,41 @@
+"""Reporting periods: the local (Europe/Amsterdam) year, month, ISO week and day of a moment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+LOCAL = ZoneInfo("Europe/Amsterdam")
+SCOPES = ("year", "month", "week", "day")
+
+
+@dataclass(frozen=True, slots=True)
+class Periods:
+    """The period labels of one moment, in the forms the API takes: 2022, 2022-12, 2022-W52,
+    2022-12-31. `year` may differ from the calendar year of `day` (New Year damage)."""
+
+    year: int
+    month: str
+    week: str
+    day: str
+
+    def label(self, scope: str) -> str:
+        if scope == "year":
+            return str(self.year)
+        value: str = getattr(self, scope)
+        return value
+
+
+def periods_of(moment: datetime, *, year: int | None = None) -> Periods:
+    """Periods of an aware moment in local time; `year` overrides the reporting year."""
+    if moment.tzinfo is None:
+        raise ValueError("moment must carry a UTC offset")
+    local = moment.astimezone(LOCAL)
+    iso = local.isocalendar()
+    return Periods(
+        year=local.year if year is None else year,
+        month=f"{local.year:04d}-{local.month:02d}",
+        week=f"{iso.year:04d}-W{iso.week:02d}",
+        day=local.date().isoformat(),
+    )

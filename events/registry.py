@@ -1,0 +1,117 @@
+"""Registries: the wijken, categories, cameras and teams that codes in events refer to.
+
+They are data files (JSON) shipped in `events/registries/`; a municipality points
+WIJKWACHT_REGISTRY_DIR at its own copy to replace them without touching code.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from events.errors import RegistryError
+
+DEFAULT_DIR = Path(__file__).resolve().parent / "registries"
+KINDS = ("handhavingsmelding", "cameraincident", "jaarwisselingsschade")
+_CODE = r"^[a-z0-9][a-z0-9-]{0,63}$"
+
+
+class Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str = Field(pattern=_CODE)
+    name: str = Field(min_length=1)
+    description: str = ""
+
+
+class Wijk(Entry):
+    cbs_code: str = ""
+
+
+class Camera(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=_CODE)
+    name: str = Field(min_length=1)
+    description: str = ""
+    wijk: str
+    fixed: bool
+    active_from: date
+    active_until: date | None = None
+
+    def active_on(self, day: date) -> bool:
+        return self.active_from <= day and (self.active_until is None or day <= self.active_until)
+
+
+class Registries(BaseModel):
+    """All registries, cross-checked: every camera lies in a known wijk, codes are unique."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    wijken: tuple[Wijk, ...]
+    categories: dict[str, tuple[Entry, ...]]
+    cameras: tuple[Camera, ...]
+    teams: tuple[Entry, ...]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Registries:
+        if set(self.categories) != set(KINDS):
+            raise ValueError(f"categories must list exactly the kinds {', '.join(KINDS)}")
+        groups: list[tuple[str, list[str]]] = [
+            ("wijken", [w.code for w in self.wijken]),
+            ("cameras", [c.id for c in self.cameras]),
+            ("teams", [t.code for t in self.teams]),
+        ]
+        groups += [(f"categories.{k}", [c.code for c in v]) for k, v in self.categories.items()]
+        for name, codes in groups:
+            if not codes:
+                raise ValueError(f"{name} is empty")
+            if len(set(codes)) != len(codes):
+                raise ValueError(f"{name} lists a code twice")
+        wijken = {w.code for w in self.wijken}
+        for camera in self.cameras:
+            if camera.wijk not in wijken:
+                raise ValueError(f"camera {camera.id!r} lies in unknown wijk {camera.wijk!r}")
+        return self
+
+    def wijk_codes(self) -> frozenset[str]:
+        return frozenset(w.code for w in self.wijken)
+
+    def category_codes(self, kind: str) -> frozenset[str]:
+        return frozenset(c.code for c in self.categories.get(kind, ()))
+
+    def team_codes(self) -> frozenset[str]:
+        return frozenset(t.code for t in self.teams)
+
+    def camera(self, camera_id: str) -> Camera | None:
+        return next((c for c in self.cameras if c.id == camera_id), None)
+
+
+def load_registries(directory: Path | None = None) -> Registries:
+    """Read and cross-check the four registry files; RegistryError says what is wrong."""
+    directory = directory or DEFAULT_DIR
+    raw: dict[str, object] = {}
+    for stem, key in (("wijken", "wijken"), ("cameras", "cameras"), ("teams", "teams")):
+        raw[key] = _read(directory / f"{stem}.json").get(key)
+    raw["categories"] = _read(directory / "categories.json")
+    try:
+        return Registries.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise RegistryError(f"registry in {directory}: {where}: {first['msg']}") from None
+
+
+def _read(path: Path) -> dict[str, object]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RegistryError(f"registry file {path} is missing") from None
+    except (OSError, ValueError) as exc:
+        raise RegistryError(f"registry file {path} cannot be read: {exc}") from None
+    if not isinstance(data, dict):
+        raise RegistryError(f"registry file {path} must hold a JSON object")
+    return data

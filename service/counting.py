@@ -1,0 +1,169 @@
+"""The counting rules of CONTRACT.md §4 as pure functions over plain data.
+
+Per incident (source, subject) only its highest revision counts; a withdrawal counts nowhere.
+State is kept per input partition. Every value written is absolute and stamped with the input
+offset that last changed it, so re-applying an input record is a no-op: that is what makes the
+aggregates exact under at-least-once delivery (DESIGN.md, "Exactness").
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+from events.models import DamageItem, Event, Withdrawal
+from events.periods import SCOPES, Periods
+
+
+class Outcome(enum.StrEnum):
+    COUNTED = "counted"  # a new incident, or a higher revision of one
+    WITHDRAWN = "withdrawn"
+    DUPLICATE = "duplicate"  # the same id again: a retry
+    STALE = "stale"  # a revision at or below the one counted
+    CONFLICT_REVISION = "conflict-revision"  # the same revision under another id
+    CONFLICT_KIND = "conflict-kind"  # another kind under a subject that has one
+    REPLAYED = "replayed"  # this input record was applied before a crash
+
+
+@dataclass(frozen=True, slots=True)
+class Contribution:
+    """What one counted incident adds, in its kind, category and wijk, to each of its periods."""
+
+    kind: str
+    category: str
+    wijk: str
+    periods: Periods
+    amount_cents: int = 0
+    illegal_fireworks_cents: int = 0
+
+    def cells(self) -> Iterator[CellKey]:
+        for scope in SCOPES:
+            yield CellKey(self.kind, self.category, self.wijk, scope, self.periods.label(scope))
+
+
+@dataclass(frozen=True, slots=True)
+class CellKey:
+    kind: str
+    category: str
+    wijk: str
+    scope: str
+    period: str
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """An aggregate's absolute value, stamped with the input offset that last changed it."""
+
+    count: int
+    amount_cents: int
+    illegal_fireworks_cents: int
+    offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    count: int
+    amount_cents: int
+    illegal_fireworks_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """The counted state of one incident; `contribution` is None once withdrawn (or if the
+    first thing seen of it was its withdrawal, in which case `kind` is None too)."""
+
+    revision: int
+    event_id: str
+    kind: str | None
+    contribution: Contribution | None
+    offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """One incoming event, reduced to what counting needs. `contribution` None = withdrawal."""
+
+    event_id: str
+    revision: int
+    kind: str | None
+    contribution: Contribution | None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    outcome: Outcome
+    incident: Incident | None  # the state to write, None when nothing changes
+    deltas: dict[CellKey, Delta]
+
+
+def apply_revision(current: Incident | None, event: Revision, offset: int) -> Decision:
+    """Decide what an event at input `offset` does to its incident and to the aggregates."""
+    if current is not None:
+        if current.offset >= offset:
+            return Decision(Outcome.REPLAYED, None, {})
+        if event.event_id == current.event_id:
+            return Decision(Outcome.DUPLICATE, None, {})
+        if event.kind is not None and current.kind is not None and event.kind != current.kind:
+            return Decision(Outcome.CONFLICT_KIND, None, {})
+        if event.revision == current.revision:
+            return Decision(Outcome.CONFLICT_REVISION, None, {})
+        if event.revision < current.revision:
+            return Decision(Outcome.STALE, None, {})
+    before = current.contribution if current else None
+    kind = event.kind or (current.kind if current else None)
+    incident = Incident(event.revision, event.event_id, kind, event.contribution, offset)
+    outcome = Outcome.WITHDRAWN if event.contribution is None else Outcome.COUNTED
+    return Decision(outcome, incident, contribution_deltas(before, event.contribution))
+
+
+def contribution_deltas(
+    before: Contribution | None, after: Contribution | None
+) -> dict[CellKey, Delta]:
+    """Per cell, what replacing `before` by `after` changes; cells that net to zero are left out."""
+    totals: dict[CellKey, tuple[int, int, int]] = {}
+    for contribution, sign in ((before, -1), (after, 1)):
+        if contribution is None:
+            continue
+        for key in contribution.cells():
+            c, a, f = totals.get(key, (0, 0, 0))
+            totals[key] = (
+                c + sign,
+                a + sign * contribution.amount_cents,
+                f + sign * contribution.illegal_fireworks_cents,
+            )
+    return {key: Delta(*values) for key, values in totals.items() if values != (0, 0, 0)}
+
+
+def apply_delta(cell: Cell | None, delta: Delta, offset: int) -> Cell | None:
+    """The cell after `delta` from input `offset`, or None if that offset was applied already."""
+    if cell is None:
+        return Cell(delta.count, delta.amount_cents, delta.illegal_fireworks_cents, offset)
+    if cell.offset >= offset:
+        return None
+    return replace(
+        cell,
+        count=cell.count + delta.count,
+        amount_cents=cell.amount_cents + delta.amount_cents,
+        illegal_fireworks_cents=cell.illegal_fireworks_cents + delta.illegal_fireworks_cents,
+        offset=offset,
+    )
+
+
+def revision_of(event: Event, wijk: str) -> Revision:
+    """Reduce a validated event to what counting needs; `wijk` is where it counts (a camera
+    incident's is its camera's)."""
+    data = event.data
+    if isinstance(data, Withdrawal):
+        return Revision(event.id, data.revision, None, None)
+    amount = data.amount_cents if isinstance(data, DamageItem) else 0
+    fireworks = amount if isinstance(data, DamageItem) and data.illegal_fireworks else 0
+    contribution = Contribution(
+        kind=data.kind,
+        category=data.category,
+        wijk=wijk,
+        periods=event.periods(),
+        amount_cents=amount,
+        illegal_fireworks_cents=fireworks,
+    )
+    return Revision(event.id, data.revision, data.kind, contribution)

@@ -1,0 +1,140 @@
+"""The one reader of WIJKWACHT_* environment variables (and of a `.env` file)."""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The project checkout holds the Maven-fetched broker jars under .cache/kafka/<version>/.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_NAMESPACE = re.compile(r"^[a-z][a-z0-9-]{0,40}$")
+
+
+class Settings(BaseSettings):
+    """Every knob of Wijkwacht; see the table in README.md."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="WIJKWACHT_",
+        env_file=".env",
+        extra="ignore",
+        frozen=True,
+    )
+
+    env: Literal["development", "production"] = "production"
+    kafka_bootstrap: str | None = None
+    local_broker_port: int = Field(default=9092, ge=1024, le=65534)
+    kafka_jars: Path | None = None
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    api_keys: SecretStr | None = None
+    topic_partitions: int = Field(default=6, ge=1, le=1000)
+    topic_replication_factor: int = Field(default=1, ge=1, le=10)
+    # Prefix of every topic, consumer group and table: `wijkwacht` is the contract; tests give
+    # each test its own so that they never see each other's data.
+    namespace: str = "wijkwacht"
+    worker_store: Literal["memory", "rocksdb"] = "memory"
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+
+    @field_validator("kafka_bootstrap")
+    @classmethod
+    def _bootstrap_form(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        for server in value.split(","):
+            host, sep, port = server.strip().rpartition(":")
+            if not sep or not host or not port.isdigit():
+                raise ValueError(f"{server.strip()!r} is not host:port")
+        return value.strip()
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_form(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        if not value.startswith(("sqlite:///", "postgresql://", "postgresql+psycopg://")):
+            raise ValueError("must start with sqlite:/// or postgresql://")
+        return value
+
+    @field_validator("namespace")
+    @classmethod
+    def _namespace_form(cls, value: str) -> str:
+        if not _NAMESPACE.match(value):
+            raise ValueError("must be lowercase letters, digits and '-', starting with a letter")
+        return value
+
+    @field_validator("api_keys")
+    @classmethod
+    def _api_keys_form(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or value.get_secret_value().strip() == "":
+            return None
+        parse_api_keys(value.get_secret_value())
+        return value
+
+    @model_validator(mode="after")
+    def _ports_free_of_each_other(self) -> Settings:
+        if self.kafka_bootstrap is None and self.api_port in (
+            self.local_broker_port,
+            self.local_controller_port,
+        ):
+            raise ValueError("WIJKWACHT_API_PORT collides with the local broker's ports")
+        return self
+
+    @property
+    def local_controller_port(self) -> int:
+        """The local broker's KRaft controller listens on the port after the broker's."""
+        return self.local_broker_port + 1
+
+    @property
+    def bootstrap(self) -> str:
+        """Where clients connect: the configured cluster, else the local broker."""
+        return self.kafka_bootstrap or f"127.0.0.1:{self.local_broker_port}"
+
+    @property
+    def uses_local_broker(self) -> bool:
+        return self.kafka_bootstrap is None
+
+    @property
+    def store_url(self) -> str:
+        """The store's URL; a SQLite file in the data directory unless one is configured."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'wijkwacht.sqlite3').resolve()}"
+
+    @property
+    def kafka_jars_dir(self) -> Path:
+        return self.kafka_jars or PROJECT_ROOT / ".cache" / "kafka" / "jars"
+
+    @cached_property
+    def field_system_keys(self) -> dict[str, str]:
+        """API key → field-system name."""
+        if self.api_keys is None:
+            return {}
+        return {key: name for name, key in parse_api_keys(self.api_keys.get_secret_value())}
+
+
+def parse_api_keys(text: str) -> list[tuple[str, str]]:
+    """Parse `name:key,name:key`; refuse short keys, bad names and a key used twice."""
+    pairs: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for item in text.split(","):
+        name, sep, key = item.strip().partition(":")
+        if not sep:
+            raise ValueError(f"entry {item.strip()!r} is not name:key")
+        if not _NAME.match(name):
+            raise ValueError(f"field-system name {name!r} must be lowercase letters, digits, '-'")
+        if len(key) < 16:
+            raise ValueError(f"the key of {name!r} is shorter than 16 characters")
+        if key in seen:
+            raise ValueError(f"the key of {name!r} is used twice")
+        seen.add(key)
+        pairs.append((name, key))
+    return pairs

@@ -1,0 +1,69 @@
+"""Byte encoding of the worker's state table: incident records and aggregate cells.
+
+Both live in one table so that their changelog writes share one partition and so keep their
+order: after a crash the changelog holds a prefix of the writes, never a middle piece.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from events.periods import Periods
+from service.counting import Cell, CellKey, Contribution, Incident
+
+SEP = "\x1f"
+INCIDENT = b"i"
+CELL = b"c"
+
+
+def incident_key(source: str, subject: str) -> bytes:
+    return (f"i{SEP}{source}{SEP}{subject}").encode()
+
+
+def cell_key(key: CellKey) -> bytes:
+    return SEP.join(("c", key.kind, key.category, key.wijk, key.scope, key.period)).encode()
+
+
+def parse_cell_key(raw: bytes) -> CellKey:
+    _, kind, category, wijk, scope, period = raw.decode().split(SEP)
+    return CellKey(kind, category, wijk, scope, period)
+
+
+def encode_cell(cell: Cell) -> bytes:
+    return orjson.dumps([cell.count, cell.amount_cents, cell.illegal_fireworks_cents, cell.offset])
+
+
+def decode_cell(raw: bytes) -> Cell:
+    count, amount, fireworks, offset = orjson.loads(raw)
+    return Cell(count, amount, fireworks, offset)
+
+
+def encode_incident(incident: Incident) -> bytes:
+    c = incident.contribution
+    contribution: list[Any] | None = None
+    if c is not None:
+        p = c.periods
+        contribution = [c.category, c.wijk, p.year, p.month, p.week, p.day]
+        contribution += [c.amount_cents, c.illegal_fireworks_cents]
+    return orjson.dumps(
+        {
+            "r": incident.revision,
+            "id": incident.event_id,
+            "k": incident.kind,
+            "c": contribution,
+            "o": incident.offset,
+        }
+    )
+
+
+def decode_incident(raw: bytes) -> Incident:
+    doc = orjson.loads(raw)
+    contribution = None
+    if doc["c"] is not None:
+        category, wijk, year, month, week, day, amount, fireworks = doc["c"]
+        contribution = Contribution(
+            doc["k"], category, wijk, Periods(year, month, week, day), amount, fireworks
+        )
+    return Incident(doc["r"], doc["id"], doc["k"], contribution, doc["o"])

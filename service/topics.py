@@ -1,0 +1,74 @@
+"""The Kafka topics of one Wijkwacht namespace, and their explicit creation at start-up."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from service.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Topics:
+    """Topic and group names; with the default namespace `wijkwacht` they are the contract's."""
+
+    namespace: str
+
+    @property
+    def events(self) -> str:
+        return f"{self.namespace}.events.v1"
+
+    @property
+    def dlq(self) -> str:
+        return f"{self.namespace}.events.dlq.v1"
+
+    @property
+    def state(self) -> str:
+        """Changelog of the worker's state table: incidents and aggregates, compacted."""
+        return f"{self.namespace}.state.v1"
+
+    @property
+    def worker_group(self) -> str:
+        return f"{self.namespace}.worker"
+
+    @property
+    def materialiser_group(self) -> str:
+        return f"{self.namespace}.materialiser.v1"
+
+
+async def ensure_topics(settings: Settings) -> int:
+    """Create the topics that are missing; return the input topic's partition count, which
+    the state topic must share."""
+    topics = Topics(settings.namespace)
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap, request_timeout_ms=15000)
+    await admin.start()
+    try:
+        existing = await admin.describe_topics([topics.events])
+        partitions = settings.topic_partitions
+        for description in existing:
+            if description.get("error_code") == 0 and description.get("partitions"):
+                partitions = len(description["partitions"])
+        rf = settings.topic_replication_factor
+        compacted = {"cleanup.policy": "compact"}
+        wanted = [
+            NewTopic(topics.events, partitions, rf, topic_configs={"retention.ms": "-1"}),
+            NewTopic(topics.dlq, 1, rf, topic_configs={"retention.ms": "-1"}),
+            NewTopic(topics.state, partitions, rf, topic_configs=compacted),
+        ]
+        present = set(await admin.list_topics())
+        for topic in wanted:
+            if topic.name in present:
+                continue
+            try:
+                await admin.create_topics([topic])
+                log.info("created topic %s (%d partitions)", topic.name, topic.num_partitions)
+            except TopicAlreadyExistsError:
+                pass
+        return partitions
+    finally:
+        await admin.close()

@@ -1,0 +1,1 @@
+"""Wijkwacht's store: materialised yearly totals behind a small repository interface."""
