@@ -1,0 +1,185 @@
+"""The local single-node Apache Kafka broker (KRaft) for development and tests.
+
+Its jars come from Maven Central (deploy/kafka/pom.xml, fetched by `make kafka`); it runs on the
+machine's Java with a small heap and a log directory under the data dir.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import ctypes
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+from aiokafka.admin import AIOKafkaAdminClient
+
+from service.settings import Settings
+
+
+class BrokerError(Exception):
+    """The local broker cannot start or run; the message is one line saying why."""
+
+
+def _die_with_parent() -> None:
+    # PR_SET_PDEATHSIG: the JVM gets SIGTERM when the process that started it dies, even by
+    # SIGKILL, so no java is left behind.
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(1, signal.SIGTERM)
+
+
+class LocalBroker:
+    def __init__(self, settings: Settings) -> None:
+        self.port = settings.local_broker_port
+        self.controller_port = settings.local_controller_port
+        self.jars = settings.kafka_jars_dir
+        self.home = (settings.data_dir / "kafka").resolve()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def log_file(self) -> Path:
+        return self.home / "broker.log"
+
+    def java(self) -> str:
+        java = shutil.which("java")
+        if java is None:
+            raise BrokerError("java not found on PATH: install a Java 17+ runtime (make kafka)")
+        return java
+
+    def version(self) -> str:
+        """The Kafka version of the cached jars, e.g. 4.1.1."""
+        found = sorted(self.jars.glob("kafka_2.13-*.jar")) if self.jars.is_dir() else []
+        if not found:
+            raise BrokerError(f"Kafka jars not found in {self.jars}: run `make kafka` to fetch them")
+        return found[0].name.removeprefix("kafka_2.13-").removesuffix(".jar")
+
+    def _config(self) -> Path:
+        logs = self.home / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        lines = {
+            "process.roles": "broker,controller",
+            "node.id": "1",
+            "controller.quorum.voters": f"1@127.0.0.1:{self.controller_port}",
+            "listeners": (
+                f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}"
+            ),
+            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
+            "controller.listener.names": "CONTROLLER",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            "log.dirs": str(logs),
+            "num.partitions": "1",
+            "auto.create.topics.enable": "false",
+            "offsets.topic.replication.factor": "1",
+            "offsets.topic.num.partitions": "10",
+            "transaction.state.log.replication.factor": "1",
+            "transaction.state.log.min.isr": "1",
+            "transaction.state.log.num.partitions": "4",
+            "group.initial.rebalance.delay.ms": "0",
+            "log.cleaner.dedupe.buffer.size": str(8 * 1024 * 1024),
+            "log.segment.bytes": str(64 * 1024 * 1024),
+        }
+        path = self.home / "server.properties"
+        path.write_text("".join(f"{k}={v}\n" for k, v in lines.items()))
+        return path
+
+    def _run_java(self, *args: str) -> list[str]:
+        return [self.java(), "-Xms256m", "-Xmx512m", "-cp", f"{self.jars}/*", *args]
+
+    def _format(self, config: Path) -> None:
+        if (self.home / "logs" / "meta.properties").exists():
+            return
+        cluster_id = uuid.uuid4().bytes
+        cid = base64.urlsafe_b64encode(cluster_id).decode().rstrip("=")
+        done = subprocess.run(
+            self._run_java("kafka.tools.StorageTool", "format", "-t", cid, "-c", str(config)),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+            raise BrokerError(f"formatting the log directory failed: {tail[0]}")
+
+    def start(self) -> None:
+        self.version()
+        for port in (self.port, self.controller_port):
+            if _port_taken(port):
+                raise BrokerError(
+                    f"port {port} on 127.0.0.1 is in use: stop what runs there or set "
+                    "WIJKWACHT_LOCAL_BROKER_PORT"
+                )
+        self.home.mkdir(parents=True, exist_ok=True)
+        config = self._config()
+        self._format(config)
+        log = self.log_file.open("ab")
+        self.process = subprocess.Popen(
+            self._run_java(
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                "-Dorg.slf4j.simpleLogger.showDateTime=true",
+                "kafka.Kafka",
+                str(config),
+            ),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
+        )
+        log.close()
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise BrokerError(
+                    f"the broker exited with code {self.process.returncode}; see {self.log_file}"
+                )
+            if asyncio.run(_answers(self.bootstrap)):
+                return
+            time.sleep(0.3)
+        raise BrokerError(f"the broker did not answer within {timeout:.0f}s; see {self.log_file}")
+
+    def stop(self, timeout: float = 30.0) -> int | None:
+        """Stop gracefully (SIGTERM), then kill after `timeout`; returns the exit code."""
+        process = self.process
+        if process is None or process.poll() is not None:
+            return process.returncode if process else None
+        process.terminate()
+        try:
+            return process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            return process.wait()
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+def _port_taken(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+async def _answers(bootstrap: str) -> bool:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=2000)
+    try:
+        await asyncio.wait_for(admin.start(), timeout=3)
+        await asyncio.wait_for(admin.list_topics(), timeout=3)
+    except Exception:
+        return False
+    finally:
+        await admin.close()
+    return True

@@ -1,0 +1,197 @@
+"""Ingestion over HTTP: authenticate, parse, validate a body of events and write it to Kafka."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from events.binding import STRUCTURED_CONTENT_TYPE, to_kafka
+from events.errors import InvalidEvent
+from events.models import Event, parse_event
+from events.registry import Registries
+from service.problems import Problem
+from service.settings import Settings
+from service.topics import Topics
+
+log = logging.getLogger(__name__)
+
+BATCH_CONTENT_TYPE = "application/cloudevents-batch+json"
+MAX_BATCH = 1000
+MAX_DEPTH = 32
+
+
+def field_system_for(authorization: str | None, keys: dict[str, str]) -> str:
+    """The field system whose API key is presented as `Bearer <key>`; Problem 401 otherwise."""
+    scheme, _, presented = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not presented.strip():
+        raise Problem(
+            401,
+            "Unauthorized",
+            "send an API key as 'Authorization: Bearer <key>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    found = None
+    for key, name in keys.items():
+        # Compare with every key, in constant time, so timing tells nothing of the keys.
+        if hmac.compare_digest(key.encode(), presented.strip().encode()):
+            found = name
+    if found is None:
+        raise Problem(401, "Unauthorized", "unknown API key", headers={"WWW-Authenticate": "Bearer"})
+    return found
+
+
+def parse_body(body: bytes, content_type: str) -> tuple[list[Any], bool]:
+    """The events of a body and whether it was a batch; Problem 400/413/415 when unusable."""
+    media = content_type.split(";")[0].strip().lower()
+    if media not in (STRUCTURED_CONTENT_TYPE, BATCH_CONTENT_TYPE):
+        raise Problem(
+            415,
+            "Unsupported Media Type",
+            f"send {STRUCTURED_CONTENT_TYPE} (one event) or {BATCH_CONTENT_TYPE} (a JSON array)",
+        )
+    try:
+        text = body.decode("utf-8")
+        document = json.loads(text, object_pairs_hook=_no_duplicate_keys)
+    except UnicodeDecodeError as exc:
+        raise Problem(400, "Bad Request", f"body is not valid UTF-8 (byte {exc.start})") from None
+    except RecursionError:
+        raise Problem(400, "Bad Request", "body is nested too deeply") from None
+    except ValueError as exc:
+        raise Problem(400, "Bad Request", f"body is not valid JSON: {exc}") from None
+    if _depth(document) > MAX_DEPTH:
+        raise Problem(400, "Bad Request", f"body is nested deeper than {MAX_DEPTH} levels")
+    if media == STRUCTURED_CONTENT_TYPE:
+        return [document], False
+    if not isinstance(document, list):
+        raise Problem(400, "Bad Request", "a batch must be a JSON array of events")
+    if not document:
+        raise Problem(400, "Bad Request", "a batch must hold at least one event")
+    if len(document) > MAX_BATCH:
+        raise Problem(
+            413, "Content Too Large", f"a batch holds at most {MAX_BATCH} events, not {len(document)}"
+        )
+    return document, True
+
+
+def validate_events(
+    documents: list[Any], registries: Registries, field_system: str
+) -> list[Event]:
+    """Every event valid and from the key's field system, or Problem 422/403 naming each fault."""
+    events: list[Event] = []
+    errors: list[dict[str, Any]] = []
+    for index, document in enumerate(documents):
+        try:
+            events.append(parse_event(document, registries))
+        except InvalidEvent as exc:
+            event_id = document.get("id") if isinstance(document, dict) else None
+            errors.extend(
+                {"index": index, "id": event_id, "field": e.field, "message": e.message}
+                for e in exc.errors
+            )
+    if errors:
+        raise Problem(
+            422,
+            "Unprocessable Content",
+            f"{len({e['index'] for e in errors})} of {len(documents)} events are invalid; "
+            "nothing was written",
+            errors=errors,
+        )
+    foreign = [i for i, e in enumerate(events) if e.field_system != field_system]
+    if foreign:
+        raise Problem(
+            403,
+            "Forbidden",
+            f"events {foreign} have a source of another field system than "
+            f"{field_system!r}, whose key was used; nothing was written",
+        )
+    return events
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    accepted: int
+    duplicates: int
+    ids: list[str]
+
+
+class EventWriter:
+    """Writes events to the input topic with acks from all in-sync replicas and an idempotent
+    producer; starts the producer lazily so the API can run (and say so) while Kafka is down."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._topic = Topics(settings.namespace).events
+        self._producer: AIOKafkaProducer | None = None
+        self._lock = asyncio.Lock()
+
+    async def _ready(self) -> AIOKafkaProducer:
+        async with self._lock:
+            if self._producer is None:
+                producer = AIOKafkaProducer(
+                    bootstrap_servers=self._settings.bootstrap,
+                    acks="all",
+                    enable_idempotence=True,
+                    linger_ms=2,
+                    request_timeout_ms=10000,
+                )
+                try:
+                    await asyncio.wait_for(producer.start(), timeout=10)
+                except (KafkaError, OSError, TimeoutError) as exc:
+                    await producer.stop()
+                    raise Problem(503, "Service Unavailable", "Kafka is unavailable") from exc
+                self._producer = producer
+            return self._producer
+
+    async def write(self, events: list[Event]) -> Receipt:
+        seen: set[tuple[str, str]] = set()
+        unique: list[Event] = []
+        for event in events:
+            if (event.source, event.id) not in seen:
+                seen.add((event.source, event.id))
+                unique.append(event)
+        producer = await self._ready()
+        try:
+            futures = []
+            for event in unique:
+                key, value, headers = to_kafka(event)
+                futures.append(await producer.send(self._topic, value, key=key, headers=headers))
+            await asyncio.wait_for(asyncio.gather(*futures), timeout=30)
+        except (KafkaError, TimeoutError) as exc:
+            log.warning("writing %d events failed: %s", len(unique), exc)
+            raise Problem(
+                503, "Service Unavailable", "Kafka did not acknowledge the events; send them again"
+            ) from exc
+        return Receipt(len(unique), len(events) - len(unique), [e.id for e in events])
+
+    async def close(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"duplicate key {key!r} in an object")
+        result[key] = value
+    return result
+
+
+def _depth(value: Any) -> int:
+    stack = [(value, 1)]
+    deepest = 0
+    while stack:
+        item, level = stack.pop()
+        deepest = max(deepest, level)
+        if isinstance(item, dict):
+            stack.extend((v, level + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, level + 1) for v in item)
+    return deepest
