@@ -63,11 +63,11 @@ def build_api(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if migrate:
             await asyncio.to_thread(upgrade, settings.store_url)
-        try:
-            await asyncio.wait_for(ensure_topics(settings), timeout=20)
-        except Exception as exc:  # Kafka may come later; /readyz and 503s say so meanwhile.
-            log.warning("could not check the topics at start-up: %s", exc)
+        # Kafka may come later than the API: check the topics in the background; meanwhile
+        # /readyz and 503s say that it is missing.
+        topics = asyncio.create_task(_ensure_topics_quietly(settings))
         yield
+        topics.cancel()
         await writer.close()
 
     app = FastAPI(
@@ -171,6 +171,13 @@ def build_api(
         return JSONResponse(body, status_code=200 if ready else 503)
 
     return app
+
+
+async def _ensure_topics_quietly(settings: Settings) -> None:
+    try:
+        await asyncio.wait_for(ensure_topics(settings), timeout=30)
+    except Exception as exc:
+        log.warning("could not check the topics at start-up: %s", exc)
 
 
 def _row_out(row: Any) -> TotalRowOut:

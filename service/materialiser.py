@@ -20,11 +20,11 @@ from storage.repository import TotalsRepository, YearCell
 log = logging.getLogger(__name__)
 
 
-def year_cell(partition: int, key: bytes, value: bytes | None) -> YearCell | None:
+def year_cell(key: bytes, value: bytes | None) -> YearCell | None:
     """The store row for a changelog record, or None if it is not a yearly aggregate."""
     if value is None or not key.startswith(CELL):
         return None
-    where = parse_cell_key(key)
+    partition, where = parse_cell_key(key)
     if where.scope != "year":
         return None
     cell = decode_cell(value)
@@ -75,9 +75,9 @@ class Materialiser:
                 batch = await consumer.getmany(timeout_ms=200, max_records=5000)
                 cells = [
                     cell
-                    for tp, records in batch.items()
+                    for records in batch.values()
                     for record in records
-                    if (cell := year_cell(tp.partition, record.key, record.value)) is not None
+                    if (cell := year_cell(record.key, record.value)) is not None
                 ]
                 if cells:
                     await asyncio.to_thread(self._repository.upsert_cells, cells)

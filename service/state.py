@@ -22,13 +22,16 @@ def incident_key(source: str, subject: str) -> bytes:
     return (f"i{SEP}{source}{SEP}{subject}").encode()
 
 
-def cell_key(key: CellKey) -> bytes:
-    return SEP.join(("c", key.kind, key.category, key.wijk, key.scope, key.period)).encode()
+def cell_key(partition: int, key: CellKey) -> bytes:
+    """Aggregates are kept per input partition (each partition's worker owns its cells) and
+    summed when read."""
+    fields = ("c", str(partition), key.kind, key.category, key.wijk, key.scope, key.period)
+    return SEP.join(fields).encode()
 
 
-def parse_cell_key(raw: bytes) -> CellKey:
-    _, kind, category, wijk, scope, period = raw.decode().split(SEP)
-    return CellKey(kind, category, wijk, scope, period)
+def parse_cell_key(raw: bytes) -> tuple[int, CellKey]:
+    _, partition, kind, category, wijk, scope, period = raw.decode().split(SEP)
+    return int(partition), CellKey(kind, category, wijk, scope, period)
 
 
 def encode_cell(cell: Cell) -> bytes:

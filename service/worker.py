@@ -64,9 +64,9 @@ class RecordProcessor:
         self._state = state
         self.outcomes: Counter[str] = Counter()
 
-    def process(self, key: bytes | None, value: bytes | None, headers: Headers, offset: int) -> (
-        Rejection | None
-    ):
+    def process(
+        self, key: bytes | None, value: bytes | None, headers: Headers, partition: int, offset: int
+    ) -> Rejection | None:
         try:
             event = from_kafka(value, headers, self._registries)
         except InvalidEvent as exc:
@@ -84,15 +84,15 @@ class RecordProcessor:
         self.outcomes[decision.outcome.value] += 1
         if decision.outcome in (Outcome.CONFLICT_KIND, Outcome.CONFLICT_REVISION):
             return Rejection(decision.outcome.value, _conflict_detail(decision))
-        self._write(ikey, decision, offset)
+        self._write(ikey, decision, partition, offset)
         return None
 
-    def _write(self, ikey: bytes, decision: Decision, offset: int) -> None:
+    def _write(self, ikey: bytes, decision: Decision, partition: int, offset: int) -> None:
         # Cells first, the incident last: a crash in between leaves the incident unchanged, so
         # the replayed record recomputes the same deltas and the offset stamps skip the cells
         # already written.
         for key, delta in decision.deltas.items():
-            ckey = cell_key(key)
+            ckey = cell_key(partition, key)
             raw = self._state.get(ckey)
             cell = apply_delta(decode_cell(raw) if raw is not None else None, delta, offset)
             if cell is not None:
@@ -170,7 +170,9 @@ def build_worker_app(settings: Settings, registries: Registries, partitions: int
         async for event in stream.events():
             message = event.message
             headers = header_list(message.headers)
-            rejection = processor.process(message.key, message.value, headers, message.offset)
+            rejection = processor.process(
+                message.key, message.value, headers, message.partition, message.offset
+            )
             if rejection is not None:
                 log.warning(
                     "rejected %s[%d]@%d: %s",

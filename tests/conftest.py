@@ -1,0 +1,89 @@
+"""Session fixtures: one real Kafka broker and one private PostgreSQL for the whole run; each
+test gets its own namespace (topics, consumer groups) and its own database."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from service.broker import LocalBroker
+from service.settings import Settings
+from tests.support import PostgresCluster, free_port
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    try:
+        kafka = f"Apache Kafka {LocalBroker(settings).version()} (jars in {settings.kafka_jars_dir})"
+    except Exception as exc:
+        kafka = f"Apache Kafka: {exc}"
+    try:
+        from tests.support import postgres_bindir
+
+        postgres = f"PostgreSQL server binaries in {postgres_bindir()}"
+    except RuntimeError as exc:
+        postgres = str(exc)
+    return [kafka, postgres]
+
+
+@pytest.fixture(scope="session")
+def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Bootstrap address of a real single-node Apache Kafka broker started for this run."""
+    data_dir = tmp_path_factory.mktemp("kafka")
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        data_dir=data_dir,
+        local_broker_port=free_port(2),
+    )
+    broker = LocalBroker(settings)
+    broker.start()
+    try:
+        broker.wait_ready(timeout=90)
+        print(f"\nApache Kafka {broker.version()} ready at {broker.bootstrap}")
+        yield broker.bootstrap
+    finally:
+        broker.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    cluster = PostgresCluster()
+    cluster.start()
+    print(f"\n{cluster.version()} on port {cluster.port}")
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def namespace() -> str:
+    """A namespace of topics and groups of this test's own."""
+    return "t" + uuid.uuid4().hex[:12]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty store of each kind: every store test runs on both."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    cluster: PostgresCluster = request.getfixturevalue("postgres")
+    return cluster.create_database("t" + uuid.uuid4().hex[:12])
+
+
+@pytest.fixture
+def settings(kafka: str, namespace: str, tmp_path: Path) -> Settings:
+    """Settings for a test on the real broker, with a SQLite store of its own (store tests
+    take `database_url` to run on both databases)."""
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        kafka_bootstrap=kafka,
+        namespace=namespace,
+        database_url=f"sqlite:///{tmp_path / 'store.sqlite3'}",
+        data_dir=tmp_path / "var",
+        topic_partitions=3,
+        api_keys="handhaving-app:test-key-handhaving-0001,camera-app:test-key-camera-000001",
+    )

@@ -1,0 +1,44 @@
+"""docker-compose.yml cannot be run here (no Docker engine): check it by parsing it."""
+
+from pathlib import Path
+
+import yaml
+
+from service.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def load() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_services_and_health_checks() -> None:
+    services = load()["services"]
+    assert set(services) == {"kafka", "postgres", "worker", "api"}
+    for name, service in services.items():
+        assert "healthcheck" in service, name
+    assert services["kafka"]["image"].startswith("apache/kafka:")
+    assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
+    assert services["postgres"]["image"].startswith("postgres:")
+    assert services["worker"]["command"] == ["wijkwacht", "worker"]
+    assert services["api"]["command"] == ["wijkwacht", "api"]
+
+
+def test_variables_are_settings_and_parse() -> None:
+    services = load()["services"]
+    known = {f"WIJKWACHT_{name.upper()}" for name in Settings.model_fields}
+    for name in ("worker", "api"):
+        env = services[name]["environment"]
+        assert set(env) <= known, set(env) - known
+        values = {k.removeprefix("WIJKWACHT_").lower(): v for k, v in env.items()}
+        values["api_keys"] = "handhaving-app:a-long-key-for-tests-0001"
+        settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
+        assert settings.kafka_bootstrap == "kafka:9092"
+        assert settings.store_url.startswith("postgresql://")
+
+
+def test_broker_version_matches_the_pom() -> None:
+    pom = (ROOT / "deploy/kafka/pom.xml").read_text()
+    image = load()["services"]["kafka"]["image"]
+    assert f"<kafka.version>{image.split(':')[1]}</kafka.version>" in pom

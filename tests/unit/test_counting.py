@@ -1,0 +1,172 @@
+"""The counting rules, directly and through the record processor with simulated crashes."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from events.binding import to_kafka
+from events.models import parse_event
+from events.registry import load_registries
+from service.counting import (
+    Cell,
+    Contribution,
+    Delta,
+    Incident,
+    Outcome,
+    Revision,
+    apply_delta,
+    apply_revision,
+)
+from service.state import CELL, decode_cell, parse_cell_key
+from service.worker import RecordProcessor
+from tests import factories
+from tests.reference import expected_totals
+
+REGISTRIES = load_registries()
+
+
+def contribution(category: str = "afval") -> Contribution:
+    from events.periods import Periods
+
+    return Contribution("handhavingsmelding", category, "dorp", Periods(2022, "2022-06", "2022-W22", "2022-06-01"))
+
+
+def test_new_incident_counts_in_all_four_scopes() -> None:
+    decision = apply_revision(None, Revision("a", 1, "handhavingsmelding", contribution()), 0)
+    assert decision.outcome is Outcome.COUNTED
+    assert sorted(k.scope for k in decision.deltas) == ["day", "month", "week", "year"]
+    assert all(d == Delta(1, 0, 0) for d in decision.deltas.values())
+
+
+def test_higher_revision_moves_the_count() -> None:
+    current = Incident(1, "a", "handhavingsmelding", contribution("afval"), 5)
+    decision = apply_revision(current, Revision("b", 2, "handhavingsmelding", contribution("horeca")), 9)
+    assert decision.outcome is Outcome.COUNTED
+    by_category = {(k.category, k.scope): d.count for k, d in decision.deltas.items()}
+    assert by_category[("afval", "year")] == -1 and by_category[("horeca", "year")] == 1
+
+
+def test_duplicate_stale_conflict_replayed() -> None:
+    current = Incident(2, "b", "handhavingsmelding", contribution(), 5)
+    same = Revision("b", 2, "handhavingsmelding", contribution())
+    assert apply_revision(current, same, 9).outcome is Outcome.DUPLICATE
+    assert apply_revision(current, Revision("a", 1, "handhavingsmelding", contribution()), 9).outcome is Outcome.STALE
+    assert apply_revision(current, Revision("c", 2, "handhavingsmelding", contribution()), 9).outcome is Outcome.CONFLICT_REVISION
+    assert apply_revision(current, Revision("d", 3, "cameraincident", contribution()), 9).outcome is Outcome.CONFLICT_KIND
+    assert apply_revision(current, Revision("e", 3, "handhavingsmelding", contribution()), 5).outcome is Outcome.REPLAYED
+
+
+def test_withdrawal_first_then_lower_revision_is_stale() -> None:
+    withdrawn = apply_revision(None, Revision("w", 3, None, None), 0)
+    assert withdrawn.outcome is Outcome.WITHDRAWN and withdrawn.deltas == {}
+    later = apply_revision(withdrawn.incident, Revision("a", 1, "handhavingsmelding", contribution()), 1)
+    assert later.outcome is Outcome.STALE
+
+
+def test_apply_delta_is_idempotent_per_offset() -> None:
+    cell = apply_delta(None, Delta(1, 10, 10), 4)
+    assert cell == Cell(1, 10, 10, 4)
+    assert apply_delta(cell, Delta(1, 10, 10), 4) is None
+    assert apply_delta(cell, Delta(-1, -10, -10), 7) == Cell(0, 0, 0, 7)
+
+
+# ---- the processor under crashes --------------------------------------------------------
+
+
+def generate(seed: int, incidents: int) -> list[dict[str, Any]]:
+    """Incidents of all kinds with revisions, withdrawals and retries (the same id again)."""
+    rnd = random.Random(seed)
+    events: list[dict[str, Any]] = []
+    wijken = ["dorp", "rokkeveen", "stadshart"]
+    for n in range(incidents):
+        maker = rnd.choice([factories.report, factories.camera_incident, factories.damage])
+        subject = f"S-{n}"
+        for revision in range(1, rnd.choice([1, 1, 1, 2, 3]) + 1):
+            if maker is factories.report:
+                event = maker(subject, revision=revision, wijk=rnd.choice(wijken),
+                              category=rnd.choice(["afval", "horeca"]),
+                              occurred_at=rnd.choice(["2022-12-31T23:30:00Z", "2022-06-01T10:00:00+02:00"]))
+            elif maker is factories.damage:
+                event = maker(subject, revision=revision, amount_cents=rnd.randint(1, 50_000),
+                              illegal_fireworks=rnd.choice([True, False, None]))
+            else:
+                event = maker(subject, revision=revision, category=rnd.choice(["geweld", "drugs"]))
+            events.append(event)
+        if rnd.random() < 0.15:
+            source = events[-1]["source"]
+            events.append(factories.withdrawal(subject, revision=revision + 1, source=source))
+    events += [dict(e) for e in rnd.sample(events, k=len(events) // 8)]  # retries
+    rnd.shuffle(events)
+    return events
+
+
+class CrashingLog:
+    """A state table whose writes go to a changelog; a crash keeps only a durable prefix."""
+
+    def __init__(self) -> None:
+        self.state: dict[bytes, bytes] = {}
+        self.log: list[tuple[bytes, bytes]] = []
+
+    def __getitem__(self, key: bytes) -> bytes:
+        return self.state[key]
+
+    def get(self, key: bytes, default: bytes | None = None) -> bytes | None:
+        return self.state.get(key, default)
+
+    def __setitem__(self, key: bytes, value: bytes) -> None:
+        self.state[key] = value
+        self.log.append((key, value))
+
+    def crash(self, durable: int) -> None:
+        """Lose every write after the first `durable`; rebuild the state from the changelog."""
+        self.log = self.log[:durable]
+        self.state = dict(self.log)
+
+
+def year_cells(state: dict[bytes, bytes]) -> dict[tuple[str, ...], tuple[int, int, int]]:
+    cells = {}
+    for key, value in state.items():
+        if key.startswith(CELL):
+            _, where = parse_cell_key(key)
+            cell = decode_cell(value)
+            if where.scope == "year":
+                total = cells.get((where.kind, where.category, where.wijk, where.period), (0, 0, 0))
+                cells[(where.kind, where.category, where.wijk, where.period)] = (
+                    total[0] + cell.count, total[1] + cell.amount_cents,
+                    total[2] + cell.illegal_fireworks_cents)
+    return {key: value for key, value in cells.items() if value[0]}
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10**6), crashes=st.integers(0, 6))
+def test_processor_is_exact_under_crashes_and_redelivery(seed: int, crashes: int) -> None:
+    events = generate(seed, incidents=25)
+    rnd = random.Random(seed)
+    partitions: dict[int, list] = {0: [], 1: [], 2: []}
+    for event in events:  # keyed by incident, as the producer's partitioner would
+        record = to_kafka(parse_event(event, REGISTRIES))
+        partitions[sum(record[0]) % 3].append(record)
+    table = CrashingLog()
+    processor = RecordProcessor(REGISTRIES, table)  # type: ignore[arg-type]
+    committed = {p: 0 for p in partitions}
+    committed_log = 0
+    position = dict(committed)
+    crash_points = sorted(rnd.sample(range(len(events)), k=min(crashes, len(events))))
+    steps = 0
+    while any(position[p] < len(records) for p, records in partitions.items()):
+        p = rnd.choice([p for p, records in partitions.items() if position[p] < len(records)])
+        key, value, headers = partitions[p][position[p]]
+        assert processor.process(key, value, headers, p, position[p]) is None
+        position[p] += 1
+        steps += 1
+        if rnd.random() < 0.2:  # faust flushes the producer, then commits every partition
+            committed, committed_log = dict(position), len(table.log)
+        if crash_points and steps > crash_points[0]:
+            crash_points.pop(0)
+            table.crash(rnd.randint(committed_log, len(table.log)))
+            position = dict(committed)  # redelivery from the last committed offsets
+    assert year_cells(table.state) == expected_totals(events)
