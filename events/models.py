@@ -21,9 +21,7 @@ from events.errors import FieldError, InvalidEvent
 from events.periods import LOCAL, Periods, periods_of
 from events.registry import Registries
 
-_RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
-)
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
 SOURCE_PATTERN = r"^\S{0,200}:systeem:[a-z0-9][a-z0-9-]{0,62}$"
 SUBJECT_PATTERN = r"^[A-Za-z0-9._:/-]{1,128}$"
 JSON_CONTENT_TYPE = "application/json"
@@ -34,7 +32,9 @@ def _rfc3339(value: Any) -> Any:
     if isinstance(value, datetime):
         return value
     if not isinstance(value, str) or not _RFC3339.match(value):
-        raise ValueError("must be an RFC 3339 date-time with a UTC offset, e.g. 2022-12-31T23:30:00+01:00")
+        raise ValueError(
+            "must be an RFC 3339 date-time with a UTC offset, e.g. 2022-12-31T23:30:00+01:00"
+        )
     return value
 
 

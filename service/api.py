@@ -92,9 +92,7 @@ def build_api(
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        return Problem(exc.status_code, str(exc.detail), str(exc.detail)).response(
-            request.url.path
-        )
+        return Problem(exc.status_code, str(exc.detail), str(exc.detail)).response(request.url.path)
 
     @app.post(
         "/v1/events",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import ctypes
+import logging
 import os
 import shutil
 import signal
@@ -60,7 +61,9 @@ class LocalBroker:
         """The Kafka version of the cached jars, e.g. 4.1.1."""
         found = sorted(self.jars.glob("kafka_2.13-*.jar")) if self.jars.is_dir() else []
         if not found:
-            raise BrokerError(f"Kafka jars not found in {self.jars}: run `make kafka` to fetch them")
+            raise BrokerError(
+                f"Kafka jars not found in {self.jars}: run `make kafka` to fetch them"
+            )
         return found[0].name.removeprefix("kafka_2.13-").removesuffix(".jar")
 
     def _config(self) -> Path:
@@ -174,6 +177,8 @@ def _port_taken(port: int) -> bool:
 
 
 async def _answers(bootstrap: str) -> bool:
+    """Whether a broker answers a metadata request; silent while it does not (yet)."""
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=2000)
     try:
         await asyncio.wait_for(admin.start(), timeout=3)
@@ -182,4 +187,5 @@ async def _answers(bootstrap: str) -> bool:
         return False
     finally:
         await admin.close()
+        logging.getLogger("aiokafka").setLevel(logging.NOTSET)
     return True

@@ -176,11 +176,12 @@ def run() -> None:
     settings = load_settings()
     registries()
     env = dict(os.environ)
+    dev_key = None
     if not settings.field_system_keys:
         if settings.env != "development":
             fail("WIJKWACHT_API_KEYS is empty; set it (or WIJKWACHT_ENV=development for a dev key)")
-        key = _development_key(settings)
-        env["WIJKWACHT_API_KEYS"] = f"{DEV_FIELD_SYSTEM}:{key}"
+        dev_key = _development_key(settings)
+        env["WIJKWACHT_API_KEYS"] = f"{DEV_FIELD_SYSTEM}:{dev_key}"
     command = [sys.executable, "-m", "service.cli"]
     children: list[subprocess.Popen[bytes]] = []
     stop = _stop_on_signals()
@@ -197,11 +198,8 @@ def run() -> None:
             f"  Totals     {base}/v1/totals?year=2022\n"
             f"  Health     {base}/readyz\n"
         )
-        if "WIJKWACHT_API_KEYS" not in os.environ:
-            typer.echo(
-                f"  Development API key (field system {DEV_FIELD_SYSTEM}): "
-                f"{env['WIJKWACHT_API_KEYS'].split(':', 1)[1]}\n"
-            )
+        if dev_key:
+            typer.echo(f"  Development API key (field system {DEV_FIELD_SYSTEM}): {dev_key}\n")
         typer.echo("Ctrl-C stops everything.\n")
         while not stop.is_set() and all(child.poll() is None for child in children):
             stop.wait(0.5)

@@ -43,7 +43,9 @@ def field_system_for(authorization: str | None, keys: dict[str, str]) -> str:
         if hmac.compare_digest(key.encode(), presented.strip().encode()):
             found = name
     if found is None:
-        raise Problem(401, "Unauthorized", "unknown API key", headers={"WWW-Authenticate": "Bearer"})
+        raise Problem(
+            401, "Unauthorized", "unknown API key", headers={"WWW-Authenticate": "Bearer"}
+        )
     return found
 
 
@@ -75,14 +77,14 @@ def parse_body(body: bytes, content_type: str) -> tuple[list[Any], bool]:
         raise Problem(400, "Bad Request", "a batch must hold at least one event")
     if len(document) > MAX_BATCH:
         raise Problem(
-            413, "Content Too Large", f"a batch holds at most {MAX_BATCH} events, not {len(document)}"
+            413,
+            "Content Too Large",
+            f"a batch holds at most {MAX_BATCH} events, not {len(document)}",
         )
     return document, True
 
 
-def validate_events(
-    documents: list[Any], registries: Registries, field_system: str
-) -> list[Event]:
+def validate_events(documents: list[Any], registries: Registries, field_system: str) -> list[Event]:
     """Every event valid and from the key's field system, or Problem 422/403 naming each fault."""
     events: list[Event] = []
     errors: list[dict[str, Any]] = []

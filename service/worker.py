@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import faust
 from faust.types import EventT, StreamT
@@ -153,7 +153,12 @@ def build_worker_app(settings: Settings, registries: Registries, partitions: int
         consumer_auto_offset_reset="earliest",
         table_standby_replicas=0,
     )
-    raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
+    raw: dict[str, Any] = {
+        "key_type": bytes,
+        "value_type": bytes,
+        "key_serializer": "raw",
+        "value_serializer": "raw",
+    }
     source = app.topic(topics.events, partitions=partitions, **raw)
     dlq = app.topic(topics.dlq, **raw)
     changelog = app.topic(
@@ -188,7 +193,7 @@ def build_worker_app(settings: Settings, registries: Registries, partitions: int
     repository = SqlTotalsRepository(make_engine(settings.store_url))
     materialiser = Materialiser(settings, repository)
 
-    @app.task
+    @app.task  # type: ignore[untyped-decorator]
     async def materialise() -> None:
         await materialiser.run()
 
@@ -213,5 +218,3 @@ async def _ensure(settings: Settings) -> int:
     from service.topics import ensure_topics
 
     return await ensure_topics(settings)
-
-

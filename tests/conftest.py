@@ -17,7 +17,9 @@ from tests.support import PostgresCluster, free_port
 def pytest_report_header(config: pytest.Config) -> list[str]:
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     try:
-        kafka = f"Apache Kafka {LocalBroker(settings).version()} (jars in {settings.kafka_jars_dir})"
+        kafka = (
+            f"Apache Kafka {LocalBroker(settings).version()} (jars in {settings.kafka_jars_dir})"
+        )
     except Exception as exc:
         kafka = f"Apache Kafka: {exc}"
     try:

@@ -10,7 +10,9 @@ CAMERA = "urn:nld:gemeente-zoetermeer:systeem:camera-app"
 SCHADE = "urn:nld:gemeente-zoetermeer:systeem:schade-app"
 
 
-def envelope(type_: str, source: str, subject: str, data: dict[str, Any], **extra: Any) -> dict[str, Any]:
+def envelope(
+    type_: str, source: str, subject: str, data: dict[str, Any], **extra: Any
+) -> dict[str, Any]:
     event = {
         "specversion": "1.0",
         "id": extra.pop("id", str(uuid.uuid4())),
@@ -59,11 +61,17 @@ def damage(subject: str = "JW-1", *, revision: int = 1, **data: Any) -> dict[str
     }
     payload.update(data)
     return envelope(
-        "nl.wijkwacht.jaarwisselingsschade.v1", SCHADE, subject, payload, time="2023-01-02T09:00:00+01:00"
+        "nl.wijkwacht.jaarwisselingsschade.v1",
+        SCHADE,
+        subject,
+        payload,
+        time="2023-01-02T09:00:00+01:00",
     )
 
 
-def withdrawal(subject: str, *, revision: int, source: str = HANDHAVING, reason: str = "dubbel") -> dict[str, Any]:
+def withdrawal(
+    subject: str, *, revision: int, source: str = HANDHAVING, reason: str = "dubbel"
+) -> dict[str, Any]:
     return envelope(
         "nl.wijkwacht.intrekking.v1", source, subject, {"revision": revision, "reason": reason}
     )

@@ -16,12 +16,19 @@ KINDS = {
     "nl.wijkwacht.cameraincident.v1": "cameraincident",
     "nl.wijkwacht.jaarwisselingsschade.v1": "jaarwisselingsschade",
 }
-CAMERA_WIJK = {"buytenwegh": "buytenwegh-de-leyens", "mandelabrug": "stadshart", "stadshart": "stadshart",
-               "tijdelijk-oosterheem": "oosterheem", "tijdelijk-palenstein": "palenstein",
-               "tijdelijk-seghwaert": "seghwaert"}
+CAMERA_WIJK = {
+    "buytenwegh": "buytenwegh-de-leyens",
+    "mandelabrug": "stadshart",
+    "stadshart": "stadshart",
+    "tijdelijk-oosterheem": "oosterheem",
+    "tijdelijk-palenstein": "palenstein",
+    "tijdelijk-seghwaert": "seghwaert",
+}
 
 
-def expected_totals(events: list[dict[str, Any]], scope: str = "year") -> dict[tuple[str, ...], tuple[int, int, int]]:
+def expected_totals(
+    events: list[dict[str, Any]], scope: str = "year"
+) -> dict[tuple[str, ...], tuple[int, int, int]]:
     """(kind, category, wijk, period) → (count, amount_cents, illegal_fireworks_cents)."""
     latest: dict[tuple[str, str], dict[str, Any]] = {}
     for event in events:
@@ -35,9 +42,13 @@ def expected_totals(events: list[dict[str, Any]], scope: str = "year") -> dict[t
         data = event["data"]
         kind = KINDS[event["type"]]
         wijk = data.get("wijk") or CAMERA_WIJK[data["camera"]]
-        moment = datetime.fromisoformat(data.get("occurred_at") or event["time"]).astimezone(AMSTERDAM)
+        moment = datetime.fromisoformat(data.get("occurred_at") or event["time"]).astimezone(
+            AMSTERDAM
+        )
         if scope == "year":
-            period = str(data["jaarwisseling"]) if kind == "jaarwisselingsschade" else str(moment.year)
+            period = (
+                str(data["jaarwisseling"]) if kind == "jaarwisselingsschade" else str(moment.year)
+            )
         elif scope == "month":
             period = moment.strftime("%Y-%m")
         elif scope == "week":

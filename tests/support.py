@@ -106,7 +106,10 @@ class PostgresCluster:
 
     def version(self) -> str:
         out = subprocess.run(
-            [str(self.bindir / "postgres"), "--version"], capture_output=True, text=True, check=False
+            [str(self.bindir / "postgres"), "--version"],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         return out.stdout.strip()
 

@@ -8,7 +8,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 
-async def _read_all(bootstrap: str, topic: str, timeout: float) -> list[Any]:
+async def _read_all(bootstrap: str, topic: str, seconds: float) -> list[Any]:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
@@ -24,7 +24,7 @@ async def _read_all(bootstrap: str, topic: str, timeout: float) -> list[Any]:
         ends = await consumer.end_offsets(tps)
         records: list[Any] = []
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + seconds
         while loop.time() < deadline:
             positions = [await consumer.position(tp) for tp in tps]
             if all(pos >= ends[tp] for pos, tp in zip(positions, tps, strict=True)):
@@ -42,7 +42,9 @@ def read_all(bootstrap: str, topic: str, timeout: float = 15.0) -> list[Any]:
     return asyncio.run(_read_all(bootstrap, topic, timeout))
 
 
-async def _produce(bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes | None, list]]) -> None:
+async def _produce(
+    bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes | None, list]]
+) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
     await producer.start()
     try:
@@ -53,7 +55,9 @@ async def _produce(bootstrap: str, topic: str, records: list[tuple[bytes | None,
         await producer.stop()
 
 
-def produce(bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes | None, list]]) -> None:
+def produce(
+    bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes | None, list]]
+) -> None:
     """Write records straight to a topic, as a field system producing to Kafka would."""
     asyncio.run(_produce(bootstrap, topic, records))
 

@@ -33,7 +33,9 @@ def written(settings: Settings) -> list:
     return read_all(settings.bootstrap, Topics(settings.namespace).events)
 
 
-def test_one_event_is_written_in_binary_mode_keyed_by_incident(client: TestClient, settings: Settings) -> None:
+def test_one_event_is_written_in_binary_mode_keyed_by_incident(
+    client: TestClient, settings: Settings
+) -> None:
     event = factories.report("HH-42")
     response = client.post("/v1/events", content=json.dumps(event), headers=SINGLE)
     assert response.status_code == 202, response.text
@@ -47,7 +49,9 @@ def test_one_event_is_written_in_binary_mode_keyed_by_incident(client: TestClien
     assert json.loads(record.value) == event["data"]
 
 
-def test_batch_with_a_retry_inside_counts_it_as_duplicate(client: TestClient, settings: Settings) -> None:
+def test_batch_with_a_retry_inside_counts_it_as_duplicate(
+    client: TestClient, settings: Settings
+) -> None:
     a, b = factories.report("A"), factories.report("B")
     response = client.post("/v1/events", content=json.dumps([a, b, a]), headers=BATCH)
     assert response.status_code == 202
@@ -59,12 +63,21 @@ def test_batch_with_a_retry_inside_counts_it_as_duplicate(client: TestClient, se
     ("headers", "body", "status"),
     [
         ({"content-type": "application/cloudevents+json"}, "{}", 401),
-        ({"content-type": "application/cloudevents+json", "Authorization": "Bearer wrong-key-000000"}, "{}", 401),
+        (
+            {
+                "content-type": "application/cloudevents+json",
+                "Authorization": "Bearer wrong-key-000000",
+            },
+            "{}",
+            401,
+        ),
         ({**KEY, "content-type": "application/json"}, "{}", 415),
         (SINGLE, "{not json", 400),
     ],
 )
-def test_refusals_write_nothing(client: TestClient, settings: Settings, headers: dict, body: str, status: int) -> None:
+def test_refusals_write_nothing(
+    client: TestClient, settings: Settings, headers: dict, body: str, status: int
+) -> None:
     response = client.post("/v1/events", content=body, headers=headers)
     assert response.status_code == status
     assert response.headers["content-type"] == "application/problem+json"
@@ -72,17 +85,23 @@ def test_refusals_write_nothing(client: TestClient, settings: Settings, headers:
     assert written(settings) == []
 
 
-def test_one_invalid_event_in_a_batch_writes_nothing(client: TestClient, settings: Settings) -> None:
+def test_one_invalid_event_in_a_batch_writes_nothing(
+    client: TestClient, settings: Settings
+) -> None:
     batch = [factories.report("A"), factories.report("B", category="fietsendiefstal")]
     response = client.post("/v1/events", content=json.dumps(batch), headers=BATCH)
     assert response.status_code == 422
     [error] = response.json()["errors"]
-    assert error["index"] == 1 and error["field"] == "data.category" and error["id"] == batch[1]["id"]
+    assert (
+        error["index"] == 1 and error["field"] == "data.category" and error["id"] == batch[1]["id"]
+    )
     assert written(settings) == []
 
 
 def test_foreign_source_is_403(client: TestClient, settings: Settings) -> None:
-    response = client.post("/v1/events", content=json.dumps(factories.camera_incident()), headers=SINGLE)
+    response = client.post(
+        "/v1/events", content=json.dumps(factories.camera_incident()), headers=SINGLE
+    )
     assert response.status_code == 403
     assert written(settings) == []
 
@@ -100,7 +119,10 @@ def test_kafka_unavailable_is_503(settings: Settings) -> None:
         response = client.post("/v1/events", content=json.dumps(factories.report()), headers=SINGLE)
         assert response.status_code == 503
         ready = client.get("/readyz")
-        assert ready.status_code == 503 and ready.json()["checks"] == {"store": True, "kafka": False}
+        assert ready.status_code == 503 and ready.json()["checks"] == {
+            "store": True,
+            "kafka": False,
+        }
 
 
 def test_readyz_and_healthz(client: TestClient) -> None:
@@ -111,4 +133,6 @@ def test_readyz_and_healthz(client: TestClient) -> None:
 def test_registries_are_served(client: TestClient) -> None:
     body = client.get("/v1/registries").json()
     assert "buytenwegh-de-leyens" in {w["code"] for w in body["wijken"]}
-    assert {"verharding", "afvalbakken"} <= {c["code"] for c in body["categories"]["jaarwisselingsschade"]}
+    assert {"verharding", "afvalbakken"} <= {
+        c["code"] for c in body["categories"]["jaarwisselingsschade"]
+    }

@@ -22,10 +22,21 @@ def repository(database_url: str) -> SqlTotalsRepository:
 
 
 def cell(partition: int, count: int, offset: int, **where: object) -> YearCell:
-    values: dict = {"kind": "jaarwisselingsschade", "category": "verharding", "wijk": "dorp", "year": 2022}
+    values: dict = {
+        "kind": "jaarwisselingsschade",
+        "category": "verharding",
+        "wijk": "dorp",
+        "year": 2022,
+    }
     values.update(where)
-    return YearCell(partition=partition, count=count, amount_cents=count * 100,
-                    illegal_fireworks_cents=count * 10, source_offset=offset, **values)
+    return YearCell(
+        partition=partition,
+        count=count,
+        amount_cents=count * 100,
+        illegal_fireworks_cents=count * 10,
+        source_offset=offset,
+        **values,
+    )
 
 
 def test_migrations_run_twice_and_concurrently(database_url: str) -> None:
@@ -34,7 +45,7 @@ def test_migrations_run_twice_and_concurrently(database_url: str) -> None:
     def migrate() -> None:
         try:
             upgrade(database_url)
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=migrate) for _ in range(3)]
@@ -48,7 +59,9 @@ def test_migrations_run_twice_and_concurrently(database_url: str) -> None:
     assert {"aggregate_cell", "alembic_version"} <= set(tables)
 
 
-def test_totals_sum_partitions_and_an_older_offset_never_wins(repository: SqlTotalsRepository) -> None:
+def test_totals_sum_partitions_and_an_older_offset_never_wins(
+    repository: SqlTotalsRepository,
+) -> None:
     repository.upsert_cells([cell(0, 3, 10), cell(1, 2, 4)])
     repository.upsert_cells([cell(0, 1, 9), cell(1, 2, 4)])  # redelivered older value: ignored
     assert repository.totals(year=2022) == [
@@ -64,13 +77,15 @@ def test_a_batch_with_one_cell_twice_keeps_the_newest(repository: SqlTotalsRepos
 
 
 def test_group_by_and_filters(repository: SqlTotalsRepository) -> None:
-    repository.upsert_cells([
-        cell(0, 1, 1),
-        cell(0, 2, 2, wijk="rokkeveen"),
-        cell(1, 4, 3, kind="handhavingsmelding", category="afval"),
-        cell(1, 8, 4, year=2021),
-        cell(2, 0, 5, wijk="meerzicht"),  # an incident that was withdrawn again
-    ])
+    repository.upsert_cells(
+        [
+            cell(0, 1, 1),
+            cell(0, 2, 2, wijk="rokkeveen"),
+            cell(1, 4, 3, kind="handhavingsmelding", category="afval"),
+            cell(1, 8, 4, year=2021),
+            cell(2, 0, 5, wijk="meerzicht"),  # an incident that was withdrawn again
+        ]
+    )
     by_kind = repository.totals(year=2022, group_by=["kind"])
     assert [(r.kind, r.category, r.wijk, r.count) for r in by_kind] == [
         ("handhavingsmelding", None, None, 4),

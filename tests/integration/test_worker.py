@@ -63,8 +63,10 @@ def test_records_in_both_modes_are_counted_and_poison_goes_to_the_dlq(
     repository = SqlTotalsRepository(make_engine(settings.store_url))
 
     def totals() -> dict | None:
-        rows = {(r.kind, r.category): (r.count, r.amount_cents, r.illegal_fireworks_cents)
-                for r in repository.totals(year=2022, group_by=["kind", "category"])}
+        rows = {
+            (r.kind, r.category): (r.count, r.amount_cents, r.illegal_fireworks_cents)
+            for r in repository.totals(year=2022, group_by=["kind", "category"])
+        }
         return rows if len(rows) == 3 else None
 
     assert wait_until(totals, timeout=60, what="totals in the store") == {
@@ -72,13 +74,20 @@ def test_records_in_both_modes_are_counted_and_poison_goes_to_the_dlq(
         ("handhavingsmelding", "horeca"): (1, 0, 0),
         ("jaarwisselingsschade", "verharding"): (1, 10_000, 10_000),
     }
-    dead = wait_until(lambda: (r := read_all(settings.bootstrap, topics.dlq)) and len(r) >= 4 and r,
-                      timeout=30, what="four dead letters")
+    dead = wait_until(
+        lambda: (r := read_all(settings.bootstrap, topics.dlq)) and len(r) >= 4 and r,
+        timeout=30,
+        what="four dead letters",
+    )
     by_key = {r.key: r for r in dead}
     assert set(by_key) == {b"poison", b"HH-9", records[7][0], b"wrong"}
     error = {key: dict(r.headers)["wijkwacht-error"] for key, r in by_key.items()}
-    assert error == {b"poison": b"invalid", b"HH-9": b"invalid", records[7][0]: b"invalid",
-                     b"wrong": b"wrong-key"}
+    assert error == {
+        b"poison": b"invalid",
+        b"HH-9": b"invalid",
+        records[7][0]: b"invalid",
+        b"wrong": b"wrong-key",
+    }
     detail = {key: dict(r.headers)["wijkwacht-error-detail"].decode() for key, r in by_key.items()}
     assert "not valid JSON" in detail[b"poison"]
     assert detail[records[7][0]].startswith("data.wijk: unknown code 'atlantis'")

@@ -32,7 +32,9 @@ REGISTRIES = load_registries()
 def contribution(category: str = "afval") -> Contribution:
     from events.periods import Periods
 
-    return Contribution("handhavingsmelding", category, "dorp", Periods(2022, "2022-06", "2022-W22", "2022-06-01"))
+    return Contribution(
+        "handhavingsmelding", category, "dorp", Periods(2022, "2022-06", "2022-W22", "2022-06-01")
+    )
 
 
 def test_new_incident_counts_in_all_four_scopes() -> None:
@@ -44,7 +46,9 @@ def test_new_incident_counts_in_all_four_scopes() -> None:
 
 def test_higher_revision_moves_the_count() -> None:
     current = Incident(1, "a", "handhavingsmelding", contribution("afval"), 5)
-    decision = apply_revision(current, Revision("b", 2, "handhavingsmelding", contribution("horeca")), 9)
+    decision = apply_revision(
+        current, Revision("b", 2, "handhavingsmelding", contribution("horeca")), 9
+    )
     assert decision.outcome is Outcome.COUNTED
     by_category = {(k.category, k.scope): d.count for k, d in decision.deltas.items()}
     assert by_category[("afval", "year")] == -1 and by_category[("horeca", "year")] == 1
@@ -54,16 +58,30 @@ def test_duplicate_stale_conflict_replayed() -> None:
     current = Incident(2, "b", "handhavingsmelding", contribution(), 5)
     same = Revision("b", 2, "handhavingsmelding", contribution())
     assert apply_revision(current, same, 9).outcome is Outcome.DUPLICATE
-    assert apply_revision(current, Revision("a", 1, "handhavingsmelding", contribution()), 9).outcome is Outcome.STALE
-    assert apply_revision(current, Revision("c", 2, "handhavingsmelding", contribution()), 9).outcome is Outcome.CONFLICT_REVISION
-    assert apply_revision(current, Revision("d", 3, "cameraincident", contribution()), 9).outcome is Outcome.CONFLICT_KIND
-    assert apply_revision(current, Revision("e", 3, "handhavingsmelding", contribution()), 5).outcome is Outcome.REPLAYED
+    assert (
+        apply_revision(current, Revision("a", 1, "handhavingsmelding", contribution()), 9).outcome
+        is Outcome.STALE
+    )
+    assert (
+        apply_revision(current, Revision("c", 2, "handhavingsmelding", contribution()), 9).outcome
+        is Outcome.CONFLICT_REVISION
+    )
+    assert (
+        apply_revision(current, Revision("d", 3, "cameraincident", contribution()), 9).outcome
+        is Outcome.CONFLICT_KIND
+    )
+    assert (
+        apply_revision(current, Revision("e", 3, "handhavingsmelding", contribution()), 5).outcome
+        is Outcome.REPLAYED
+    )
 
 
 def test_withdrawal_first_then_lower_revision_is_stale() -> None:
     withdrawn = apply_revision(None, Revision("w", 3, None, None), 0)
     assert withdrawn.outcome is Outcome.WITHDRAWN and withdrawn.deltas == {}
-    later = apply_revision(withdrawn.incident, Revision("a", 1, "handhavingsmelding", contribution()), 1)
+    later = apply_revision(
+        withdrawn.incident, Revision("a", 1, "handhavingsmelding", contribution()), 1
+    )
     assert later.outcome is Outcome.STALE
 
 
@@ -87,12 +105,20 @@ def generate(seed: int, incidents: int) -> list[dict[str, Any]]:
         subject = f"S-{n}"
         for revision in range(1, rnd.choice([1, 1, 1, 2, 3]) + 1):
             if maker is factories.report:
-                event = maker(subject, revision=revision, wijk=rnd.choice(wijken),
-                              category=rnd.choice(["afval", "horeca"]),
-                              occurred_at=rnd.choice(["2022-12-31T23:30:00Z", "2022-06-01T10:00:00+02:00"]))
+                event = maker(
+                    subject,
+                    revision=revision,
+                    wijk=rnd.choice(wijken),
+                    category=rnd.choice(["afval", "horeca"]),
+                    occurred_at=rnd.choice(["2022-12-31T23:30:00Z", "2022-06-01T10:00:00+02:00"]),
+                )
             elif maker is factories.damage:
-                event = maker(subject, revision=revision, amount_cents=rnd.randint(1, 50_000),
-                              illegal_fireworks=rnd.choice([True, False, None]))
+                event = maker(
+                    subject,
+                    revision=revision,
+                    amount_cents=rnd.randint(1, 50_000),
+                    illegal_fireworks=rnd.choice([True, False, None]),
+                )
             else:
                 event = maker(subject, revision=revision, category=rnd.choice(["geweld", "drugs"]))
             events.append(event)
@@ -136,8 +162,10 @@ def year_cells(state: dict[bytes, bytes]) -> dict[tuple[str, ...], tuple[int, in
             if where.scope == "year":
                 total = cells.get((where.kind, where.category, where.wijk, where.period), (0, 0, 0))
                 cells[(where.kind, where.category, where.wijk, where.period)] = (
-                    total[0] + cell.count, total[1] + cell.amount_cents,
-                    total[2] + cell.illegal_fireworks_cents)
+                    total[0] + cell.count,
+                    total[1] + cell.amount_cents,
+                    total[2] + cell.illegal_fireworks_cents,
+                )
     return {key: value for key, value in cells.items() if value[0]}
 
 

@@ -15,8 +15,14 @@ def test_defaults_are_the_embedded_ones(monkeypatch: pytest.MonkeyPatch) -> None
         monkeypatch.delenv(f"WIJKWACHT_{name}", raising=False)
     settings = make()
     assert settings.uses_local_broker and settings.bootstrap == "127.0.0.1:9092"
-    assert settings.store_url.startswith("sqlite:///") and settings.store_url.endswith("var/wijkwacht.sqlite3")
-    assert (settings.api_host, settings.api_port, settings.topic_partitions) == ("127.0.0.1", 8000, 6)
+    assert settings.store_url.startswith("sqlite:///") and settings.store_url.endswith(
+        "var/wijkwacht.sqlite3"
+    )
+    assert (settings.api_host, settings.api_port, settings.topic_partitions) == (
+        "127.0.0.1",
+        8000,
+        6,
+    )
 
 
 def test_api_keys_map_key_to_field_system() -> None:

@@ -1,0 +1,129 @@
+"""End to end, as a user runs it: processes started from the command line, one event posted
+over HTTP, its yearly total read back from the store."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests import factories
+from tests.support import Process, free_port, wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+def user_env(tmp_path: Path, store: str) -> dict[str, str]:
+    base = free_port(2)
+    api = free_port()
+    return {
+        "WIJKWACHT_DATA_DIR": str(tmp_path / "var"),
+        "WIJKWACHT_LOCAL_BROKER_PORT": str(base),
+        "WIJKWACHT_API_PORT": str(api),
+        "WIJKWACHT_DATABASE_URL": store,
+        "WIJKWACHT_TOPIC_PARTITIONS": "3",
+    }
+
+
+def post_and_read_total(api: str, key: str) -> None:
+    event = factories.report("HH-E2E-1", occurred_at="2022-12-31T23:30:00Z")  # 2023 local
+    wait_until(lambda: _ready(api), timeout=60, what="the API to be ready")
+    response = httpx.post(
+        f"{api}/v1/events",
+        content=httpx.Request("POST", "/", json=event).content,
+        headers={"content-type": "application/cloudevents+json", "authorization": f"Bearer {key}"},
+        timeout=30,
+    )
+    assert response.status_code == 202, response.text
+
+    def total() -> list | None:
+        rows = httpx.get(f"{api}/v1/totals", params={"year": 2023}, timeout=10).json()["rows"]
+        return rows or None
+
+    rows = wait_until(total, timeout=60, what="the yearly total")
+    assert rows == [
+        {
+            "kind": "handhavingsmelding",
+            "category": "afval",
+            "wijk": "dorp",
+            "count": 1,
+            "amount_cents": 0,
+            "illegal_fireworks_cents": 0,
+        }
+    ]
+    assert httpx.get(f"{api}/v1/totals", params={"year": 2022}, timeout=10).json()["rows"] == []
+
+
+def _ready(api: str) -> bool:
+    try:
+        return httpx.get(f"{api}/readyz", timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """Pids of live processes whose command line mentions `text` (e.g. our data dir)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (
+                    (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                )
+            except OSError:
+                continue
+            if text in cmdline and int(entry.name) != os.getpid():
+                found.append(int(entry.name))
+    return found
+
+
+def test_broker_worker_api_as_separate_processes(tmp_path: Path, postgres) -> None:  # type: ignore[no-untyped-def]
+    env = user_env(tmp_path, postgres.create_database("e2e_separate"))
+    env["WIJKWACHT_API_KEYS"] = "handhaving-app:e2e-key-0123456789"
+    broker = Process(["broker"], env, tmp_path / "broker.log")
+    started = [broker]
+    try:
+        wait_until(
+            lambda: "ready at" in broker.output() or not broker.alive(),
+            timeout=90,
+            what="the broker",
+        )
+        assert broker.alive(), broker.output()
+        assert "Apache Kafka 4." in broker.output()
+        worker = Process(["worker"], env, tmp_path / "worker.log")
+        api = Process(["api"], env, tmp_path / "api.log")
+        started += [worker, api]
+        post_and_read_total(f"http://127.0.0.1:{env['WIJKWACHT_API_PORT']}", "e2e-key-0123456789")
+    finally:
+        for process in reversed(started):
+            assert process.stop() in (0, -signal.SIGTERM), process.output()[-2000:]
+    assert processes_mentioning(str(tmp_path / "var")) == []
+
+
+def test_run_starts_everything_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
+    env = user_env(tmp_path, f"sqlite:///{tmp_path / 'var' / 'store.sqlite3'}")
+    env["WIJKWACHT_ENV"] = "development"
+    env.pop("WIJKWACHT_API_KEYS", None)
+    run = Process(["run"], {**env, "WIJKWACHT_API_KEYS": ""}, tmp_path / "run.log")
+    try:
+        key_file = tmp_path / "var" / "development-api-key"
+        wait_until(
+            lambda: "Development API key" in run.output() or not run.alive(),
+            timeout=120,
+            what="the development key to be printed",
+        )
+        key = key_file.read_text().strip()
+        assert key in run.output()
+        post_and_read_total(f"http://127.0.0.1:{env['WIJKWACHT_API_PORT']}", key)
+        run.popen.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        run.popen.wait(60)
+    finally:
+        run.kill()
+    wait_until(
+        lambda: processes_mentioning(str(tmp_path / "var")) == [],
+        timeout=30,
+        what="every child process to stop",
+    )
