@@ -169,35 +169,39 @@ class Event(BaseModel):
 
 
 def parse_event(raw: Any, registries: Registries) -> Event:
-    """Validate one structured-mode CloudEvent; InvalidEvent lists every field that is wrong."""
+    """Validate one structured-mode CloudEvent; InvalidEvent lists every field that is wrong,
+    in the envelope and in `data` alike."""
     if not isinstance(raw, Mapping):
         raise InvalidEvent([FieldError("", "an event must be a JSON object")])
+    errors: list[FieldError] = []
+    envelope: Envelope | None = None
+    data: Payload | None = None
     try:
         envelope = Envelope.model_validate(raw)
     except ValidationError as exc:
-        raise InvalidEvent(_field_errors(exc)) from None
-    payload_type = PAYLOADS[envelope.type]
-    try:
-        data = payload_type.model_validate(envelope.data)
-    except ValidationError as exc:
-        raise InvalidEvent(_field_errors(exc, prefix="data")) from None
-    event = Event(
+        errors += _field_errors(exc)
+    payload_type = PAYLOADS.get(raw["type"]) if isinstance(raw.get("type"), str) else None
+    if payload_type is not None and isinstance(raw.get("data"), Mapping):
+        try:
+            data = payload_type.model_validate(raw["data"])
+        except ValidationError as exc:
+            errors += _field_errors(exc, prefix="data")
+        else:
+            errors += check_codes(data, registries)
+    if errors or envelope is None or data is None:
+        raise InvalidEvent(errors or [FieldError("data", "cannot be checked")])
+    return Event(
         id=envelope.id,
         source=envelope.source,
         type=envelope.type,
         subject=envelope.subject,
         time=envelope.time,
-        data=data,
+        data=data,  # type: ignore[arg-type]
     )
-    errors = check_codes(event, registries)
-    if errors:
-        raise InvalidEvent(errors)
-    return event
 
 
-def check_codes(event: Event, registries: Registries) -> list[FieldError]:
+def check_codes(data: Payload, registries: Registries) -> list[FieldError]:
     """Rules that need the registries: known codes, camera active and in its wijk, damage window."""
-    data = event.data
     errors: list[FieldError] = []
 
     def known(field: str, value: str | None, allowed: frozenset[str]) -> None:
@@ -212,24 +216,7 @@ def check_codes(event: Event, registries: Registries) -> list[FieldError]:
         known("team", data.team, registries.team_codes())
     if isinstance(data, CameraIncident):
         known("category", data.category, registries.category_codes(data.kind))
-        camera = registries.camera(data.camera)
-        if camera is None:
-            known("camera", data.camera, frozenset(c.id for c in registries.cameras))
-        else:
-            day = data.occurred_at.astimezone(LOCAL).date()
-            if not camera.active_on(day):
-                until = camera.active_until.isoformat() if camera.active_until else "now"
-                errors.append(
-                    FieldError(
-                        "data.occurred_at",
-                        f"camera {camera.id!r} was not active on {day.isoformat()} "
-                        f"(active {camera.active_from.isoformat()} to {until})",
-                    )
-                )
-            if data.wijk is not None and data.wijk != camera.wijk:
-                errors.append(
-                    FieldError("data.wijk", f"camera {camera.id!r} is in wijk {camera.wijk!r}")
-                )
+        errors += _camera_errors(data, registries)
     if isinstance(data, DamageItem) and data.occurred_at is not None:
         day = data.occurred_at.astimezone(LOCAL).date()
         first, last = date(data.jaarwisseling, 12, 1), date(data.jaarwisseling + 1, 1, 31)
@@ -241,6 +228,27 @@ def check_codes(event: Event, registries: Registries) -> list[FieldError]:
                     f"(local time) for jaarwisseling {data.jaarwisseling}",
                 )
             )
+    return errors
+
+
+def _camera_errors(data: CameraIncident, registries: Registries) -> list[FieldError]:
+    camera = registries.camera(data.camera)
+    if camera is None:
+        allowed = ", ".join(sorted(c.id for c in registries.cameras))
+        return [FieldError("data.camera", f"unknown camera {data.camera!r}; allowed: {allowed}")]
+    errors = []
+    day = data.occurred_at.astimezone(LOCAL).date()
+    if not camera.active_on(day):
+        until = camera.active_until.isoformat() if camera.active_until else "now"
+        errors.append(
+            FieldError(
+                "data.occurred_at",
+                f"camera {camera.id!r} was not active on {day.isoformat()} "
+                f"(active {camera.active_from.isoformat()} to {until})",
+            )
+        )
+    if data.wijk is not None and data.wijk != camera.wijk:
+        errors.append(FieldError("data.wijk", f"camera {camera.id!r} is in wijk {camera.wijk!r}"))
     return errors
 
 

@@ -48,10 +48,10 @@ def load_settings() -> Settings:
         fail(f"{variable}: {first['msg'].removeprefix('Value error, ')}")
 
 
-def registries() -> Registries:
-    directory = os.environ.get("WIJKWACHT_REGISTRY_DIR")
+def registries(settings: Settings) -> Registries:
+    """The registries; a broken registry file stops the process with one clear line."""
     try:
-        return load_registries(Path(directory) if directory else None)
+        return load_registries(settings.registry_dir)
     except RegistryError as exc:
         fail(str(exc))
 
@@ -99,7 +99,7 @@ def worker() -> None:
     from service.worker import run_worker
 
     settings = load_settings()
-    regs = registries()
+    regs = registries(settings)
     _logging()
     run_worker(settings, regs)
 
@@ -112,7 +112,7 @@ def api() -> None:
     from service.api import build_api
 
     settings = load_settings()
-    regs = registries()
+    regs = registries(settings)
     _logging()
     if not settings.field_system_keys:
         logging.getLogger(__name__).warning(
@@ -146,7 +146,7 @@ def validate(
     file: Annotated[str, typer.Argument(help="JSON lines, one CloudEvent each; - for stdin")],
 ) -> None:
     """Check events before sending them: one JSON line out per line in; exit 1 if any is bad."""
-    regs = registries()
+    regs = registries(load_settings())
     stream = sys.stdin if file == "-" else Path(file).open(encoding="utf-8")  # noqa: SIM115
     all_valid = True
     with stream:
@@ -171,10 +171,32 @@ def validate(
 
 
 @app.command()
+def schema(
+    out: Annotated[
+        Path | None,
+        typer.Option(help="write <type>.schema.json and asyncapi.json into this directory"),
+    ] = None,
+) -> None:
+    """Print the JSON Schema of every event type and an AsyncAPI 3 document of the topics."""
+    from events.schema import asyncapi, event_schemas
+
+    documents = {f"{t}.schema.json": s for t, s in event_schemas().items()}
+    documents["asyncapi.json"] = asyncapi()
+    if out is None:
+        typer.echo(orjson.dumps(documents, option=orjson.OPT_INDENT_2).decode())
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    for name, document in documents.items():
+        text = orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+        (out / name).write_bytes(text + b"\n")
+        typer.echo(f"wrote {out / name}")
+
+
+@app.command()
 def run() -> None:
     """Run broker (unless WIJKWACHT_KAFKA_BOOTSTRAP is set), worker and API together."""
     settings = load_settings()
-    registries()
+    registries(settings)
     env = dict(os.environ)
     dev_key = None
     if not settings.field_system_keys:

@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     kafka_bootstrap: str | None = None
     local_broker_port: int = Field(default=9092, ge=1024, le=65534)
     kafka_jars: Path | None = None
+    registry_dir: Path | None = None
     data_dir: Path = Path("var")
     database_url: str | None = None
     api_host: str = "127.0.0.1"

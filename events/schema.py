@@ -1,0 +1,151 @@
+"""Published contracts: a JSON Schema per event type and an AsyncAPI 3 document of the topics."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from events.models import PAYLOADS, SOURCE_PATTERN, SUBJECT_PATTERN
+
+
+def event_schemas() -> dict[str, dict[str, Any]]:
+    """JSON Schema (draft 2020-12) of the structured-mode CloudEvent of each type."""
+    schemas = {}
+    for type_, payload in PAYLOADS.items():
+        model: type[BaseModel] = create_model(
+            payload.__name__ + "Event",
+            __config__=ConfigDict(extra="forbid", title=type_),
+            specversion=(Literal["1.0"], ...),
+            id=(str, Field(min_length=1, max_length=128, description="Unique per message")),
+            source=(
+                str,
+                Field(
+                    pattern=SOURCE_PATTERN,
+                    description="URI reference ending in :systeem:<field system>",
+                ),
+            ),
+            type=(Literal[type_], ...),  # type: ignore[valid-type]
+            subject=(
+                str,
+                Field(pattern=SUBJECT_PATTERN, description="The incident's id in its system"),
+            ),
+            time=(
+                str,
+                Field(
+                    description="RFC 3339 with offset", json_schema_extra={"format": "date-time"}
+                ),
+            ),
+            datacontenttype=(Literal["application/json"] | None, None),
+            data=(payload, ...),
+        )
+        schema = model.model_json_schema(mode="validation")
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        schema["$id"] = f"urn:wijkwacht:schema:{type_}"
+        schemas[type_] = schema
+    return schemas
+
+
+def asyncapi(namespace: str = "wijkwacht") -> dict[str, Any]:
+    """AsyncAPI 3.0 document of the input, dead-letter and state topics."""
+    messages = {
+        _message_name(type_): {
+            "name": type_,
+            "title": schema["title"],
+            "contentType": "application/json",
+            "headers": _binary_headers(type_),
+            "payload": {"$ref": f"./{type_}.schema.json#/$defs/{PAYLOADS[type_].__name__}"},
+            "bindings": {"kafka": {"key": {"type": "string", "description": "source + subject"}}},
+        }
+        for type_, schema in event_schemas().items()
+    }
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "Wijkwacht topics",
+            "version": "1.0.0",
+            "description": (
+                "CloudEvents 1.0 on Kafka. Input is accepted in binary mode (ce_* headers, "
+                "value = data) and structured mode (content-type "
+                "application/cloudevents+json); Wijkwacht itself writes binary mode."
+            ),
+        },
+        "defaultContentType": "application/json",
+        "channels": {
+            "events": {
+                "address": f"{namespace}.events.v1",
+                "description": "Input: every revision and withdrawal of every incident.",
+                "messages": {name: {"$ref": f"#/components/messages/{name}"} for name in messages},
+            },
+            "deadLetters": {
+                "address": f"{namespace}.events.dlq.v1",
+                "description": (
+                    "Records the worker refused: the original key, value and headers plus "
+                    "wijkwacht-error (a short code) and wijkwacht-error-detail (field: reason)."
+                ),
+                "messages": {
+                    "deadLetter": {
+                        "name": "dead-letter",
+                        "headers": {
+                            "type": "object",
+                            "properties": {
+                                "wijkwacht-error": {
+                                    "type": "string",
+                                    "enum": [
+                                        "invalid",
+                                        "wrong-key",
+                                        "conflict-revision",
+                                        "conflict-kind",
+                                    ],
+                                },
+                                "wijkwacht-error-detail": {"type": "string"},
+                            },
+                        },
+                        "payload": {"description": "the original value, unchanged"},
+                    }
+                },
+            },
+            "state": {
+                "address": f"{namespace}.state.v1",
+                "description": (
+                    "The worker's state changelog (compacted): incident records and aggregate "
+                    "cells, absolute values stamped with the input offset. Internal."
+                ),
+            },
+        },
+        "operations": {
+            "ingest": {
+                "action": "receive",
+                "channel": {"$ref": "#/channels/events"},
+                "summary": "Field systems and the API produce; the worker consumes.",
+                "messages": [{"$ref": f"#/channels/events/messages/{name}"} for name in messages],
+            },
+            "rejectRecord": {
+                "action": "send",
+                "channel": {"$ref": "#/channels/deadLetters"},
+                "messages": [{"$ref": "#/channels/deadLetters/messages/deadLetter"}],
+            },
+        },
+        "components": {"messages": messages},
+    }
+
+
+def _message_name(type_: str) -> str:
+    return type_.removeprefix("nl.wijkwacht.").replace(".", "-")
+
+
+def _binary_headers(type_: str) -> dict[str, Any]:
+    text = {"type": "string"}
+    return {
+        "type": "object",
+        "required": ["ce_specversion", "ce_id", "ce_source", "ce_type", "ce_subject", "ce_time"],
+        "properties": {
+            "ce_specversion": {"const": "1.0"},
+            "ce_id": text,
+            "ce_source": text,
+            "ce_type": {"const": type_},
+            "ce_subject": text,
+            "ce_time": {"type": "string", "format": "date-time"},
+            "content-type": {"const": "application/json"},
+        },
+    }
