@@ -181,13 +181,22 @@ def parse_event(raw: Any, registries: Registries) -> Event:
     except ValidationError as exc:
         errors += _field_errors(exc)
     payload_type = PAYLOADS.get(raw["type"]) if isinstance(raw.get("type"), str) else None
-    if payload_type is not None and isinstance(raw.get("data"), Mapping):
+    raw_data = raw.get("data")
+    if payload_type is not None and isinstance(raw_data, Mapping):
+        form: list[FieldError] = []
         try:
-            data = payload_type.model_validate(raw["data"])
+            data = payload_type.model_validate(raw_data)
         except ValidationError as exc:
-            errors += _field_errors(exc, prefix="data")
-        else:
-            errors += check_codes(data, registries)
+            form = _field_errors(exc, prefix="data")
+        errors += form
+        named = {e.field for e in form}
+        errors += [
+            e
+            for e in unknown_codes(payload_type.kind, raw_data, registries)
+            if e.field not in named
+        ]
+        if data is not None:
+            errors += consistency_errors(data, registries)
     if errors or envelope is None or data is None:
         raise InvalidEvent(errors or [FieldError("data", "cannot be checked")])
     return Event(
@@ -196,26 +205,39 @@ def parse_event(raw: Any, registries: Registries) -> Event:
         type=envelope.type,
         subject=envelope.subject,
         time=envelope.time,
-        data=data,  # type: ignore[arg-type]
+        data=data,
     )
 
 
-def check_codes(data: Payload, registries: Registries) -> list[FieldError]:
-    """Rules that need the registries: known codes, camera active and in its wijk, damage window."""
-    errors: list[FieldError] = []
+_CODE_FIELDS: dict[str, tuple[str, ...]] = {
+    "handhavingsmelding": ("wijk", "category", "team"),
+    "cameraincident": ("camera", "category", "wijk"),
+    "jaarwisselingsschade": ("wijk", "category"),
+    "intrekking": (),
+}
 
-    def known(field: str, value: str | None, allowed: frozenset[str]) -> None:
-        if value is not None and value not in allowed:
-            listed = ", ".join(sorted(allowed))
+
+def unknown_codes(kind: str, data: Mapping[str, Any], registries: Registries) -> list[FieldError]:
+    """Codes that are not in the registries, each with the codes that are."""
+    allowed_by_field = {
+        "wijk": registries.wijk_codes(),
+        "category": registries.category_codes(kind),
+        "team": registries.team_codes(),
+        "camera": frozenset(c.id for c in registries.cameras),
+    }
+    errors = []
+    for field in _CODE_FIELDS[kind]:
+        value = data.get(field)
+        if isinstance(value, str) and value not in allowed_by_field[field]:
+            listed = ", ".join(sorted(allowed_by_field[field]))
             errors.append(FieldError(f"data.{field}", f"unknown code {value!r}; allowed: {listed}"))
+    return errors
 
-    if isinstance(data, EnforcementReport | DamageItem):
-        known("wijk", data.wijk, registries.wijk_codes())
-        known("category", data.category, registries.category_codes(data.kind))
-    if isinstance(data, EnforcementReport):
-        known("team", data.team, registries.team_codes())
+
+def consistency_errors(data: Payload, registries: Registries) -> list[FieldError]:
+    """Rules across fields and registries: the camera active and in its wijk, the damage window."""
+    errors: list[FieldError] = []
     if isinstance(data, CameraIncident):
-        known("category", data.category, registries.category_codes(data.kind))
         errors += _camera_errors(data, registries)
     if isinstance(data, DamageItem) and data.occurred_at is not None:
         day = data.occurred_at.astimezone(LOCAL).date()
@@ -234,8 +256,7 @@ def check_codes(data: Payload, registries: Registries) -> list[FieldError]:
 def _camera_errors(data: CameraIncident, registries: Registries) -> list[FieldError]:
     camera = registries.camera(data.camera)
     if camera is None:
-        allowed = ", ".join(sorted(c.id for c in registries.cameras))
-        return [FieldError("data.camera", f"unknown camera {data.camera!r}; allowed: {allowed}")]
+        return []  # reported by unknown_codes
     errors = []
     day = data.occurred_at.astimezone(LOCAL).date()
     if not camera.active_on(day):
@@ -247,7 +268,8 @@ def _camera_errors(data: CameraIncident, registries: Registries) -> list[FieldEr
                 f"(active {camera.active_from.isoformat()} to {until})",
             )
         )
-    if data.wijk is not None and data.wijk != camera.wijk:
+    wijk_known = data.wijk is None or data.wijk in registries.wijk_codes()
+    if data.wijk is not None and wijk_known and data.wijk != camera.wijk:
         errors.append(FieldError("data.wijk", f"camera {camera.id!r} is in wijk {camera.wijk!r}"))
     return errors
 

@@ -2,46 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
-
-from events.models import PAYLOADS, SOURCE_PATTERN, SUBJECT_PATTERN
+from events.models import PAYLOADS, Envelope
 
 
 def event_schemas() -> dict[str, dict[str, Any]]:
-    """JSON Schema (draft 2020-12) of the structured-mode CloudEvent of each type."""
+    """JSON Schema (draft 2020-12) of the structured-mode CloudEvent of each type: the envelope
+    with `type` fixed and `data` the type's payload."""
     schemas = {}
     for type_, payload in PAYLOADS.items():
-        model: type[BaseModel] = create_model(
-            payload.__name__ + "Event",
-            __config__=ConfigDict(extra="forbid", title=type_),
-            specversion=(Literal["1.0"], ...),
-            id=(str, Field(min_length=1, max_length=128, description="Unique per message")),
-            source=(
-                str,
-                Field(
-                    pattern=SOURCE_PATTERN,
-                    description="URI reference ending in :systeem:<field system>",
-                ),
-            ),
-            type=(Literal[type_], ...),  # type: ignore[valid-type]
-            subject=(
-                str,
-                Field(pattern=SUBJECT_PATTERN, description="The incident's id in its system"),
-            ),
-            time=(
-                str,
-                Field(
-                    description="RFC 3339 with offset", json_schema_extra={"format": "date-time"}
-                ),
-            ),
-            datacontenttype=(Literal["application/json"] | None, None),
-            data=(payload, ...),
-        )
-        schema = model.model_json_schema(mode="validation")
+        schema = Envelope.model_json_schema(mode="validation")
+        data = payload.model_json_schema(mode="validation")
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         schema["$id"] = f"urn:wijkwacht:schema:{type_}"
+        schema["title"] = type_
+        schema["description"] = (payload.__doc__ or "").strip()
+        schema["properties"]["type"] = {"const": type_}
+        schema["properties"]["source"]["description"] = "URI reference ending in :systeem:<name>"
+        schema["properties"]["subject"]["description"] = "The incident's stable id"
+        schema["properties"]["data"] = {"$ref": f"#/$defs/{payload.__name__}"}
+        schema["$defs"] = {payload.__name__: data}
         schemas[type_] = schema
     return schemas
 
