@@ -60,7 +60,9 @@ def parse_body(body: bytes, content_type: str) -> tuple[list[Any], bool]:
         )
     try:
         text = body.decode("utf-8")
-        document = json.loads(text, object_pairs_hook=_no_duplicate_keys)
+        document = json.loads(
+            text, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constants
+        )
     except UnicodeDecodeError as exc:
         raise Problem(400, "Bad Request", f"body is not valid UTF-8 (byte {exc.start})") from None
     except RecursionError:
@@ -93,6 +95,7 @@ def validate_events(documents: list[Any], registries: Registries, field_system: 
             events.append(parse_event(document, registries))
         except InvalidEvent as exc:
             event_id = document.get("id") if isinstance(document, dict) else None
+            event_id = event_id if isinstance(event_id, str) else None
             errors.extend(
                 {"index": index, "id": event_id, "field": e.field, "message": e.message}
                 for e in exc.errors
@@ -184,6 +187,10 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             raise ValueError(f"duplicate key {key!r} in an object")
         result[key] = value
     return result
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
 
 
 def _depth(value: Any) -> int:

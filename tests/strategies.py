@@ -11,7 +11,14 @@ from events.registry import load_registries
 
 REGISTRIES = load_registries()
 FIELD_SYSTEMS = ["handhaving-app", "camera-app", "schade-app"]
-SUBJECT = st.from_regex(r"\A[A-Za-z0-9._:/-]{1,40}\Z")
+SUBJECT = st.text(
+    alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:/-",
+    min_size=1,
+    max_size=40,
+)
+IDS = st.uuids().map(str) | st.text(
+    st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=128
+)
 FIXED_CAMERAS = [c for c in REGISTRIES.cameras if c.fixed]
 
 

@@ -38,6 +38,8 @@ def test_content_types() -> None:
         (b'{"a": 1, "a": 2}', "duplicate key"),
         (b"\xff\xfe{}", "UTF-8"),
         (b"[" * 100 + b"]" * 100, "nested"),
+        (b'{"id": Infinity}', "Infinity is not valid JSON"),
+        (b'{"id": NaN}', "NaN is not valid JSON"),
     ],
 )
 def test_unusable_bodies_are_400(body: bytes, reason: str) -> None:
