@@ -1,7 +1,7 @@
 """The faust worker: decodes input records, applies the counting rules, keeps the state table.
 
-The agent holds no business logic: `RecordProcessor.process` decodes, calls
-`service.counting`, and writes what it returns.
+The agent holds no business logic: it hands batches of records to
+`service.processing.BatchProcessor` and writes back what that returns.
 """
 
 from __future__ import annotations
@@ -9,102 +9,58 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import logging
+import os
 from collections import Counter
-from collections.abc import Iterable, Mapping, MutableMapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
 import faust
 from faust.types import EventT, StreamT
 
-from events.binding import from_kafka
-from events.errors import InvalidEvent
-from events.models import camera_wijk
 from events.registry import Registries
-from service.counting import Decision, Outcome, apply_delta, apply_revision, revision_of
 from service.materialiser import Materialiser
+from service.processing import BatchProcessor, Headers, Record
 from service.settings import Settings
-from service.state import (
-    cell_key,
-    decode_cell,
-    decode_incident,
-    encode_cell,
-    encode_incident,
-    incident_key,
-)
 from service.topics import Topics
 from storage.engine import make_engine
 from storage.repository import SqlTotalsRepository
 
 log = logging.getLogger(__name__)
 
-Headers = list[tuple[str, bytes]]
+# Records per batch and the longest wait to fill one: large batches amortise faust's per-call
+# costs; the wait bounds the latency a lone event sees.
+BATCH_SIZE = 2000
+BATCH_WAIT = 0.02
 
+class TableState:
+    """The faust state table seen per partition, for a batch outside per-event iteration:
+    faust's stores pick a partition from the current event, which a batch does not have."""
 
-@dataclass(frozen=True, slots=True)
-class Rejection:
-    """Why a record goes to the dead-letter topic: a short code and the field with its reason."""
+    def __init__(self, table: Any) -> None:
+        self._table = table
 
-    code: str
-    detail: str
+    def _store(self) -> Any:
+        return self._table.data
 
-    def headers(self) -> Headers:
-        return [
-            ("wijkwacht-error", self.code.encode()),
-            ("wijkwacht-error-detail", self.detail.encode()[:4000]),
-        ]
+    def get(self, partition: int, key: bytes) -> bytes | None:
+        store = self._store()
+        if hasattr(store, "_db_for_partition"):  # RocksDB: one database per partition
+            value: bytes | None = store._db_for_partition(partition).get(key)
+            return value
+        found: bytes | None = store.data.get(key)
+        return found
 
-
-class RecordProcessor:
-    """Applies one input record to the state table (a MutableMapping of bytes to bytes)."""
-
-    def __init__(self, registries: Registries, state: MutableMapping[bytes, bytes]) -> None:
-        self._registries = registries
-        self._state = state
-        self.outcomes: Counter[str] = Counter()
-
-    def process(
-        self, key: bytes | None, value: bytes | None, headers: Headers, partition: int, offset: int
-    ) -> Rejection | None:
-        try:
-            event = from_kafka(value, headers, self._registries)
-        except InvalidEvent as exc:
-            self.outcomes["rejected"] += 1
-            detail = "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
-            return Rejection("invalid", detail)
-        if key != event.incident_key.encode():
-            self.outcomes["rejected"] += 1
-            return Rejection("wrong-key", "key: must be source + subject of the event")
-        wijk = "" if event.type.endswith("intrekking.v1") else camera_wijk(event, self._registries)
-        ikey = incident_key(event.source, event.subject)
-        raw = self._state.get(ikey)
-        current = decode_incident(raw) if raw is not None else None
-        decision = apply_revision(current, revision_of(event, wijk), offset)
-        self.outcomes[decision.outcome.value] += 1
-        if decision.outcome in (Outcome.CONFLICT_KIND, Outcome.CONFLICT_REVISION):
-            return Rejection(decision.outcome.value, _conflict_detail(decision))
-        self._write(ikey, decision, partition, offset)
-        return None
-
-    def _write(self, ikey: bytes, decision: Decision, partition: int, offset: int) -> None:
-        # Cells first, the incident last: a crash in between leaves the incident unchanged, so
-        # the replayed record recomputes the same deltas and the offset stamps skip the cells
-        # already written.
-        for key, delta in decision.deltas.items():
-            ckey = cell_key(partition, key)
-            raw = self._state.get(ckey)
-            cell = apply_delta(decode_cell(raw) if raw is not None else None, delta, offset)
-            if cell is not None:
-                self._state[ckey] = encode_cell(cell)
-        if decision.incident is not None:
-            self._state[ikey] = encode_incident(decision.incident)
-
-
-def _conflict_detail(decision: Decision) -> str:
-    if decision.outcome is Outcome.CONFLICT_KIND:
-        return "type: this subject already holds an incident of another kind"
-    return "data.revision: this revision was already counted under another id"
+    def write(self, partition: int, key: bytes, value: bytes) -> None:
+        """Store locally and send to the changelog partition of the input partition."""
+        store = self._store()
+        if hasattr(store, "_db_for_partition"):
+            store._db_for_partition(partition).put(key, value)
+            store._key_index[key] = partition
+        else:
+            store.data[key] = value
+            store._key_partition[key] = partition
+        self._table.send_changelog(partition, key, value)
 
 
 def header_list(headers: Mapping[str, bytes] | Iterable[tuple[str, bytes]] | None) -> Headers:
@@ -167,28 +123,47 @@ def build_worker_app(settings: Settings, registries: Registries, partitions: int
     state = app.Table(
         "state", key_type=bytes, value_type=bytes, partitions=partitions, changelog_topic=changelog
     )
-    processor = RecordProcessor(registries, state)
+    table_state = TableState(state)
+    processor = BatchProcessor(registries, table_state)
+    outcomes: Counter[str] = Counter()
 
     @app.agent(source, name="process")
     async def process(stream: StreamT[bytes]) -> None:
-        event: EventT[bytes]
-        async for event in stream.events():
-            message = event.message
-            headers = header_list(message.headers)
-            rejection = processor.process(
-                message.key, message.value, headers, message.partition, message.offset
-            )
-            if rejection is not None:
+        events: Sequence[EventT[bytes]]
+        async for events in stream.take_events(BATCH_SIZE, within=BATCH_WAIT):  # type: ignore[attr-defined]
+            records = [
+                Record(
+                    e.message.key,
+                    e.message.value,
+                    header_list(e.message.headers),
+                    e.message.partition,
+                    e.message.offset,
+                )
+                for e in events
+            ]
+            try:
+                result = processor.process(records)
+            except Exception:
+                # faust acks a batch even when its processing raises; dying before the next
+                # commit is the only way to have these records processed again.
+                log.critical("processing a batch failed; exiting to retry it", exc_info=True)
+                os._exit(70)
+            for partition, key, value in result.writes:
+                table_state.write(partition, key, value)
+            for record, rejection in result.rejections:
                 log.warning(
                     "rejected %s[%d]@%d: %s",
-                    message.topic,
-                    message.partition,
-                    message.offset,
+                    topics.events,
+                    record.partition,
+                    record.offset,
                     rejection.code,
                 )
                 await dlq.send(
-                    key=message.key, value=message.value, headers=headers + rejection.headers()
+                    key=record.key,
+                    value=record.value,
+                    headers=record.headers + rejection.headers(),
                 )
+            outcomes.update(result.outcomes)
 
     repository = SqlTotalsRepository(make_engine(settings.store_url))
     materialiser = Materialiser(settings, repository)
@@ -197,7 +172,7 @@ def build_worker_app(settings: Settings, registries: Registries, partitions: int
     async def materialise() -> None:
         await materialiser.run()
 
-    app.wijkwacht_processor = processor  # type: ignore[attr-defined]
+    app.wijkwacht_outcomes = outcomes  # type: ignore[attr-defined]
     app.wijkwacht_slot = slot  # type: ignore[attr-defined]
     return app
 
