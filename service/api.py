@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
+import orjson
 from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
+from sse_starlette.sse import EventSourceResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from events.registry import Registries
 from service.ingest import EventWriter, field_system_for, parse_body, validate_events
+from service.live import LiveView, Row, current_period
 from service.problems import Problem
 from service.settings import Settings
 from service.topics import ensure_topics
@@ -26,6 +31,7 @@ from storage.migrate import upgrade
 from storage.repository import GROUPS, SqlTotalsRepository, TotalsRepository
 
 log = logging.getLogger(__name__)
+Scope = Literal["day", "week", "month", "year"]
 
 
 class Accepted(BaseModel):
@@ -58,6 +64,7 @@ def build_api(
 ) -> FastAPI:
     repository = repository or SqlTotalsRepository(make_engine(settings.store_url))
     writer = EventWriter(settings)
+    live = LiveView(settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -66,8 +73,10 @@ def build_api(
         # Kafka may come later than the API: check the topics in the background; meanwhile
         # /readyz and 503s say that it is missing.
         topics = asyncio.create_task(_ensure_topics_quietly(settings))
+        reader = asyncio.create_task(live.run())
         yield
         topics.cancel()
+        reader.cancel()
         await writer.close()
 
     app = FastAPI(
@@ -150,6 +159,61 @@ def build_api(
             rows=[_row_out(row) for row in rows],
         )
 
+    @app.get("/v1/live", summary="Running aggregates from the stream processors")
+    async def get_live(
+        scope: Annotated[Scope, Query()] = "year",
+        period: str | None = None,
+        kind: str | None = None,
+        category: str | None = None,
+        wijk: str | None = None,
+    ) -> dict[str, Any]:
+        period = _period(scope, period)
+        rows = live.aggregates.rows(scope, period, kind, category, wijk)
+        return {
+            "scope": scope,
+            "period": period,
+            "as_of": await _as_of(live),
+            "rows": [_live_row(row) for row in rows],
+        }
+
+    @app.get("/v1/live/stream", summary="Server-Sent Events with the changed rows")
+    async def live_stream(
+        request: Request,
+        scope: Annotated[Scope, Query()] = "year",
+        period: str | None = None,
+        kind: str | None = None,
+        category: str | None = None,
+        wijk: str | None = None,
+    ) -> EventSourceResponse:
+        period = _period(scope, period)
+        queue = live.subscribe()
+
+        def wanted(row: Row) -> bool:
+            return (
+                row.scope == scope
+                and row.period == period
+                and (kind is None or row.kind == kind)
+                and (category is None or row.category == category)
+                and (wijk is None or row.wijk == wijk)
+            )
+
+        async def events() -> AsyncIterator[dict[str, str]]:
+            try:
+                snapshot = live.aggregates.rows(scope, period, kind, category, wijk)
+                yield _sse("snapshot", scope, period, snapshot, await _as_of(live))
+                while not await request.is_disconnected():
+                    try:
+                        changed = await asyncio.wait_for(queue.get(), timeout=5)
+                    except TimeoutError:
+                        continue
+                    rows = [row for row in changed if wanted(row)]
+                    if rows:
+                        yield _sse("rows", scope, period, rows, await _as_of(live))
+            finally:
+                live.unsubscribe(queue)
+
+        return EventSourceResponse(events(), ping=15)
+
     @app.get("/v1/registries", summary="Wijken, categories per kind, cameras and teams")
     def get_registries() -> dict[str, Any]:
         return registries.model_dump(mode="json")
@@ -176,6 +240,45 @@ async def _ensure_topics_quietly(settings: Settings) -> None:
         await asyncio.wait_for(ensure_topics(settings), timeout=30)
     except Exception as exc:
         log.warning("could not check the topics at start-up: %s", exc)
+
+
+def _period(scope: str, period: str | None) -> str:
+    """The requested period in the scope's form, or the current one; Problem 400 if malformed."""
+    if period is None:
+        return current_period(scope)
+    if not re.fullmatch(_PERIOD_FORMS[scope], period):
+        raise Problem(
+            400,
+            "Bad Request",
+            f"period: {period!r} is not a {scope} like {_PERIOD_EXAMPLES[scope]}",
+        )
+    return period
+
+
+_PERIOD_FORMS = {
+    "year": r"\d{4}",
+    "month": r"\d{4}-(0[1-9]|1[0-2])",
+    "week": r"\d{4}-W(0[1-9]|[1-4]\d|5[0-3])",
+    "day": r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])",
+}
+_PERIOD_EXAMPLES = {"year": "2022", "month": "2022-12", "week": "2022-W52", "day": "2022-12-31"}
+
+
+async def _as_of(live: LiveView) -> dict[str, Any]:
+    return {"time": datetime.now(UTC).isoformat(), **await live.lag()}
+
+
+def _live_row(row: Row) -> dict[str, Any]:
+    public = row.public()
+    del public["scope"], public["period"]
+    return public
+
+
+def _sse(
+    name: str, scope: str, period: str, rows: list[Row], as_of: dict[str, Any]
+) -> dict[str, str]:
+    body = {"scope": scope, "period": period, "as_of": as_of, "rows": [_live_row(r) for r in rows]}
+    return {"event": name, "data": orjson.dumps(body).decode()}
 
 
 def _row_out(row: Any) -> TotalRowOut:

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 2000
 BATCH_WAIT = 0.02
 
+
 class TableState:
     """The faust state table seen per partition, for a batch outside per-event iteration:
     faust's stores pick a partition from the current event, which a batch does not have."""

@@ -21,8 +21,8 @@ from service.counting import (
     apply_delta,
     apply_revision,
 )
-from service.state import CELL, decode_cell, parse_cell_key
 from service.processing import BatchProcessor, Record
+from service.state import CELL, decode_cell, parse_cell_key
 from tests import factories
 from tests.reference import expected_totals
 

@@ -1,0 +1,92 @@
+"""Shared pieces of the benchmarks: a private broker, generated traffic, process sampling."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from aiokafka import AIOKafkaProducer
+
+from events.binding import to_kafka
+from events.models import parse_event
+from events.registry import load_registries
+from service.broker import LocalBroker
+from service.settings import Settings
+from tests import factories
+from tests.support import free_port
+
+REGISTRIES = load_registries()
+Record = tuple[bytes, bytes, list[tuple[str, bytes]]]
+
+
+@contextmanager
+def local_broker() -> Iterator[tuple[str, Path]]:
+    """A private Kafka broker for one benchmark run: (bootstrap, data dir)."""
+    data = Path(tempfile.mkdtemp(prefix="wijkwacht-bench-"))
+    settings = Settings(_env_file=None, data_dir=data, local_broker_port=free_port(2))  # type: ignore[call-arg]
+    broker = LocalBroker(settings)
+    broker.start()
+    try:
+        broker.wait_ready(timeout=90)
+        yield broker.bootstrap, data
+    finally:
+        broker.stop()
+
+
+def distinct_incidents(count: int, seed: int = 1) -> Iterator[Record]:
+    """`count` events, each a new incident, of all three kinds, in binary mode."""
+    rnd = random.Random(seed)
+    wijken = sorted(REGISTRIES.wijk_codes())
+    categories = sorted(REGISTRIES.category_codes("handhavingsmelding"))
+    for n in range(count):
+        if n % 10 == 9:
+            raw = factories.damage(f"JW-{n}", amount_cents=rnd.randint(100, 500_000),
+                                   wijk=rnd.choice(wijken))
+        else:
+            day = 1 + n % 28
+            raw = factories.report(f"HH-{n}", wijk=rnd.choice(wijken),
+                                   category=rnd.choice(categories),
+                                   occurred_at=f"2022-{1 + n % 12:02d}-{day:02d}T10:00:00+01:00")
+        raw["id"] = f"bench-{seed}-{n}"
+        yield to_kafka(parse_event(raw, REGISTRIES))
+
+
+async def _produce(bootstrap: str, topic: str, records: list[Record]) -> float:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
+                                linger_ms=20, max_batch_size=512 * 1024)
+    await producer.start()
+    started = time.perf_counter()
+    try:
+        pending = []
+        for key, value, headers in records:
+            pending.append(await producer.send(topic, value, key=key, headers=headers))
+            if len(pending) >= 20_000:
+                await asyncio.gather(*pending)
+                pending.clear()
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+    return time.perf_counter() - started
+
+
+def produce(bootstrap: str, topic: str, records: list[Record]) -> float:
+    return asyncio.run(_produce(bootstrap, topic, records))
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its threads so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0

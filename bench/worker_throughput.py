@@ -1,0 +1,112 @@
+"""Worker throughput against the raw aiokafka ceiling, on one real broker, in one run.
+
+    .venv/bin/python -m bench.worker_throughput --events 300000
+
+Produces N distinct incidents to a fresh input topic, then (1) reads them all with a plain
+aiokafka consumer that only JSON-decodes the values: the ceiling; (2) runs one
+`wijkwacht worker` process over the same records until its committed offsets reach the end.
+Prints events/s of both, their ratio, the worker's CPU seconds and peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+from pathlib import Path
+
+import orjson
+from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
+
+from bench.common import cpu_seconds, distinct_incidents, local_broker, peak_rss_mib, produce
+from service.settings import Settings
+from service.topics import Topics, ensure_topics
+from tests.support import Process, settings_env
+
+
+async def raw_ceiling(bootstrap: str, topic: str, count: int) -> float:
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, group_id="bench-ceiling", enable_auto_commit=False,
+        auto_offset_reset="earliest", max_partition_fetch_bytes=8 * 1024 * 1024,
+    )
+    await consumer.start()
+    seen = 0
+    started = None
+    try:
+        while seen < count:
+            batch = await consumer.getmany(timeout_ms=500, max_records=10_000)
+            if started is None and batch:
+                started = time.perf_counter()
+            for records in batch.values():
+                for record in records:
+                    orjson.loads(record.value)
+                seen += sum(1 for _ in records)
+        assert started is not None
+        return count / (time.perf_counter() - started)
+    finally:
+        await consumer.stop()
+
+
+async def committed(bootstrap: str, group: str) -> int:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(group)
+        return sum(meta.offset for meta in offsets.values() if meta.offset > 0)
+    finally:
+        await admin.close()
+
+
+def run(events: int, partitions: int) -> dict[str, float]:
+    with local_broker() as (bootstrap, data):
+        settings = Settings(  # type: ignore[call-arg]
+            _env_file=None, kafka_bootstrap=bootstrap, namespace="bench",
+            data_dir=data / "var", database_url=f"sqlite:///{data / 'store.sqlite3'}",
+            topic_partitions=partitions,
+        )
+        topics = Topics(settings.namespace)
+        asyncio.run(ensure_topics(settings))
+        records = list(distinct_incidents(events))
+        produce_seconds = produce(bootstrap, topics.events, records)
+        ceiling = asyncio.run(raw_ceiling(bootstrap, topics.events, events))
+
+        log: Path = data / "worker.log"
+        worker = Process(["worker"], settings_env(settings), log)
+        try:
+            while "Worker ready" not in log.read_text(errors="replace"):
+                time.sleep(0.05)
+                if not worker.alive():
+                    raise SystemExit(log.read_text()[-3000:])
+            started, cpu_started = time.perf_counter(), cpu_seconds(worker.pid)
+            while asyncio.run(committed(bootstrap, topics.worker_group)) < events:
+                time.sleep(0.1)
+            elapsed = time.perf_counter() - started
+            cpu = cpu_seconds(worker.pid) - cpu_started
+            rss = peak_rss_mib(worker.pid)
+        finally:
+            worker.stop()
+    return {
+        "events": events,
+        "partitions": partitions,
+        "produce_events_per_s": round(events / produce_seconds),
+        "raw_ceiling_events_per_s": round(ceiling),
+        "worker_events_per_s": round(events / elapsed),
+        "worker_events_per_cpu_s": round(events / cpu),
+        "ratio_to_ceiling": round(events / elapsed / ceiling, 3),
+        "worker_cpu_s": round(cpu, 1),
+        "worker_peak_rss_mib": round(rss),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=300_000)
+    parser.add_argument("--partitions", type=int, default=6)
+    args = parser.parse_args()
+    print(json.dumps(run(args.events, args.partitions), indent=2))
+
+
+if __name__ == "__main__":
+    main()
