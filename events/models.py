@@ -223,7 +223,7 @@ def unknown_codes(kind: str, data: Mapping[str, Any], registries: Registries) ->
         "wijk": registries.wijk_codes(),
         "category": registries.category_codes(kind),
         "team": registries.team_codes(),
-        "camera": frozenset(c.id for c in registries.cameras),
+        "camera": registries.camera_ids(),
     }
     errors = []
     for field in _CODE_FIELDS[kind]:

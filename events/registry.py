@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -77,17 +78,39 @@ class Registries(BaseModel):
                 raise ValueError(f"camera {camera.id!r} lies in unknown wijk {camera.wijk!r}")
         return self
 
-    def wijk_codes(self) -> frozenset[str]:
+    # The lookups below run for every event: computed once per (immutable) registry.
+    @cached_property
+    def _wijk_codes(self) -> frozenset[str]:
         return frozenset(w.code for w in self.wijken)
 
-    def category_codes(self, kind: str) -> frozenset[str]:
-        return frozenset(c.code for c in self.categories.get(kind, ()))
+    @cached_property
+    def _category_codes(self) -> dict[str, frozenset[str]]:
+        return {
+            kind: frozenset(c.code for c in entries) for kind, entries in self.categories.items()
+        }
 
-    def team_codes(self) -> frozenset[str]:
+    @cached_property
+    def _team_codes(self) -> frozenset[str]:
         return frozenset(t.code for t in self.teams)
 
+    @cached_property
+    def _cameras(self) -> dict[str, Camera]:
+        return {c.id: c for c in self.cameras}
+
+    def wijk_codes(self) -> frozenset[str]:
+        return self._wijk_codes
+
+    def category_codes(self, kind: str) -> frozenset[str]:
+        return self._category_codes.get(kind, frozenset())
+
+    def team_codes(self) -> frozenset[str]:
+        return self._team_codes
+
+    def camera_ids(self) -> frozenset[str]:
+        return frozenset(self._cameras)
+
     def camera(self, camera_id: str) -> Camera | None:
-        return next((c for c in self.cameras if c.id == camera_id), None)
+        return self._cameras.get(camera_id)
 
 
 def load_registries(directory: Path | None = None) -> Registries:
