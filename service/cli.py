@@ -142,6 +142,24 @@ def migrate() -> None:
 
 
 @app.command()
+def replay() -> None:
+    """Rebuild every aggregate from offset 0 of the input topic (stop all workers first)."""
+    from service.replay import ReplayError
+    from service.replay import replay as run_replay
+
+    settings = load_settings()
+    try:
+        result = asyncio.run(run_replay(settings))
+    except ReplayError as exc:
+        fail(str(exc), 1)
+    typer.echo(
+        f"state emptied on {result['partitions']} partitions and "
+        f"{result['store_rows_cleared']} store rows cleared; "
+        "start the workers to rebuild from offset 0"
+    )
+
+
+@app.command()
 def validate(
     file: Annotated[str, typer.Argument(help="JSON lines, one CloudEvent each; - for stdin")],
 ) -> None:

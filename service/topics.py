@@ -13,6 +13,10 @@ from service.settings import Settings
 log = logging.getLogger(__name__)
 
 
+class TopicError(Exception):
+    """A topic could not be created; the message names it and the broker's reason."""
+
+
 @dataclass(frozen=True, slots=True)
 class Topics:
     """Topic and group names; with the default namespace `wijkwacht` they are the contract's."""
@@ -65,10 +69,14 @@ async def ensure_topics(settings: Settings) -> int:
             if topic.name in present:
                 continue
             try:
-                await admin.create_topics([topic])
-                log.info("created topic %s (%d partitions)", topic.name, topic.num_partitions)
+                response = await admin.create_topics([topic])
             except TopicAlreadyExistsError:
-                pass
+                continue
+            for name, code, *rest in response.topic_errors:
+                if code not in (0, TopicAlreadyExistsError.errno):
+                    message = rest[0] if rest and rest[0] else f"error code {code}"
+                    raise TopicError(f"cannot create topic {name}: {message}")
+            log.info("created topic %s (%d partitions)", topic.name, topic.num_partitions)
         return partitions
     finally:
         await admin.close()

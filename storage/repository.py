@@ -67,6 +67,10 @@ class TotalsRepository(abc.ABC):
     def ping(self) -> None:
         """Raise StorageError unless the store answers."""
 
+    @abc.abstractmethod
+    def clear_aggregates(self) -> int:
+        """Delete every materialised aggregate (for a replay); return how many rows went."""
+
 
 class SqlTotalsRepository(TotalsRepository):
     def __init__(self, engine: Engine) -> None:
@@ -147,6 +151,11 @@ class SqlTotalsRepository(TotalsRepository):
                 )
             )
         return rows
+
+    def clear_aggregates(self) -> int:
+        table = AggregateCell.__table__  # type: ignore[attr-defined]
+        with self._engine.begin() as connection:
+            return int(connection.execute(table.delete()).rowcount)
 
     def ping(self) -> None:
         try:
