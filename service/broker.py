@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import ctypes
-import logging
 import os
 import shutil
 import signal
@@ -19,8 +18,7 @@ import time
 import uuid
 from pathlib import Path
 
-from aiokafka.admin import AIOKafkaAdminClient
-
+from service.resilience import kafka_answers
 from service.settings import Settings
 
 
@@ -28,7 +26,7 @@ class BrokerError(Exception):
     """The local broker cannot start or run; the message is one line saying why."""
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     # PR_SET_PDEATHSIG: the JVM gets SIGTERM when the process that started it dies, even by
     # SIGKILL, so no java is left behind.
     libc = ctypes.CDLL("libc.so.6", use_errno=True)
@@ -136,7 +134,7 @@ class LocalBroker:
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
         log.close()
 
@@ -147,7 +145,7 @@ class LocalBroker:
                 raise BrokerError(
                     f"the broker exited with code {self.process.returncode}; see {self.log_file}"
                 )
-            if asyncio.run(_answers(self.bootstrap)):
+            if asyncio.run(kafka_answers(self.bootstrap, quiet=True)):
                 return
             time.sleep(0.3)
         raise BrokerError(f"the broker did not answer within {timeout:.0f}s; see {self.log_file}")
@@ -174,18 +172,3 @@ def _port_taken(port: int) -> bool:
     with socket.socket() as probe:
         probe.settimeout(0.5)
         return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
-async def _answers(bootstrap: str) -> bool:
-    """Whether a broker answers a metadata request; silent while it does not (yet)."""
-    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=2000)
-    try:
-        await asyncio.wait_for(admin.start(), timeout=3)
-        await asyncio.wait_for(admin.list_topics(), timeout=3)
-    except Exception:
-        return False
-    finally:
-        await admin.close()
-        logging.getLogger("aiokafka").setLevel(logging.NOTSET)
-    return True

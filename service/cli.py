@@ -227,10 +227,10 @@ def run() -> None:
     stop = _stop_on_signals()
     try:
         if settings.uses_local_broker:
-            children.append(subprocess.Popen([*command, "broker"], env=env))
+            children.append(_child([*command, "broker"], env))
             _wait_for_broker(settings, children[0], stop)
         for name in ("worker", "api"):
-            children.append(subprocess.Popen([*command, name], env=env))
+            children.append(_child([*command, name], env))
         base = f"http://{settings.api_host}:{settings.api_port}"
         typer.echo(
             f"\nWijkwacht is starting on Kafka {settings.bootstrap} and {settings.store_url}\n"
@@ -249,6 +249,13 @@ def run() -> None:
         fail("a process stopped unexpectedly; everything was stopped", 1)
 
 
+def _child(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """A child process that gets SIGTERM when `wijkwacht run` dies, even by SIGKILL."""
+    from service.broker import die_with_parent
+
+    return subprocess.Popen(command, env=env, preexec_fn=die_with_parent)
+
+
 def _development_key(settings: Settings) -> str:
     """A development key kept in the data dir, so that restarts print the same one."""
     path = settings.data_dir / "development-api-key"
@@ -264,13 +271,13 @@ def _development_key(settings: Settings) -> str:
 def _wait_for_broker(
     settings: Settings, process: subprocess.Popen[bytes], stop: _Flag, timeout: float = 90.0
 ) -> None:
-    from service.broker import _answers
+    from service.resilience import kafka_answers
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and not stop.is_set():
         if process.poll() is not None:
             raise typer.Exit(1)
-        if asyncio.run(_answers(settings.bootstrap)):
+        if asyncio.run(kafka_answers(settings.bootstrap, quiet=True)):
             return
         time.sleep(0.5)
     if not stop.is_set():

@@ -17,6 +17,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from events.periods import LOCAL, periods_of
 from service.counting import Cell, CellKey
+from service.resilience import keep_running
 from service.settings import Settings
 from service.state import CELL, INCIDENT, decode_cell, parse_cell_key
 from service.topics import Topics
@@ -140,16 +141,7 @@ class LiveView:
         return len(self._subscribers)
 
     async def run(self) -> None:
-        delay = 0.5
-        while True:
-            try:
-                await self._consume()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("live view: %s; retrying in %.1fs", exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 15.0)
+        await keep_running("live view", self._consume)
 
     async def _consume(self) -> None:
         consumer = AIOKafkaConsumer(

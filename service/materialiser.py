@@ -10,8 +10,8 @@ import asyncio
 import logging
 
 from aiokafka import AIOKafkaConsumer
-from aiokafka.errors import KafkaError
 
+from service.resilience import keep_running
 from service.settings import Settings
 from service.state import CELL, decode_cell, parse_cell_key
 from service.topics import Topics
@@ -49,16 +49,7 @@ class Materialiser:
 
     async def run(self) -> None:
         """Consume until cancelled; on a store or broker failure, back off and go on."""
-        delay = 0.5
-        while True:
-            try:
-                await self._consume()
-            except asyncio.CancelledError:
-                raise
-            except (KafkaError, OSError, Exception) as exc:
-                log.warning("materialiser: %s; retrying in %.1fs", exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 15.0)
+        await keep_running("materialiser", self._consume)
 
     async def _consume(self) -> None:
         consumer = AIOKafkaConsumer(

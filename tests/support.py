@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from service.broker import die_with_parent
+
 T = TypeVar("T")
 
 
@@ -143,6 +145,7 @@ class Process:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
+                preexec_fn=die_with_parent,  # no stray process when the test run dies
             )
 
     @property

@@ -33,9 +33,10 @@ def stack(settings: Settings, tmp_path: Path) -> Iterator[str]:
         wait_until(lambda: _ready(base), timeout=60, what="the API")
         yield base
     finally:
+        codes = api.stop(), worker.stop()
         # uvicorn re-raises the SIGTERM it handled once it has shut down cleanly
-        assert api.stop() in (0, -signal.SIGTERM), api.output()[-2000:]
-        assert worker.stop() == 0, worker.output()[-2000:]
+        assert codes[0] in (0, -signal.SIGTERM), api.output()[-2000:]
+        assert codes[1] == 0, worker.output()[-2000:]
 
 
 def _ready(base: str) -> bool:

@@ -65,17 +65,17 @@ def _ready(api: str) -> bool:
 
 
 def processes_mentioning(text: str) -> list[int]:
-    """Pids of live processes whose command line mentions `text` (e.g. our data dir)."""
+    """Pids of live processes whose command line or environment mentions `text` (our data
+    dir: the broker's java names it on its command line, worker and api in WIJKWACHT_DATA_DIR)."""
     found = []
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
             try:
-                cmdline = (
-                    (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-                )
+                seen = (entry / "cmdline").read_bytes() + (entry / "environ").read_bytes()
+                state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
             except OSError:
                 continue
-            if text in cmdline and int(entry.name) != os.getpid():
+            if text.encode() in seen and state != "Z":
                 found.append(int(entry.name))
     return found
 
@@ -98,8 +98,9 @@ def test_broker_worker_api_as_separate_processes(tmp_path: Path, postgres) -> No
         started += [worker, api]
         post_and_read_total(f"http://127.0.0.1:{env['WIJKWACHT_API_PORT']}", "e2e-key-0123456789")
     finally:
-        for process in reversed(started):
-            assert process.stop() in (0, -signal.SIGTERM), process.output()[-2000:]
+        codes = [process.stop() for process in reversed(started)]
+        for code, process in zip(codes, reversed(started), strict=True):
+            assert code in (0, -signal.SIGTERM), process.output()[-2000:]
     assert processes_mentioning(str(tmp_path / "var")) == []
 
 
@@ -126,4 +127,25 @@ def test_run_starts_everything_and_ctrl_c_stops_everything(tmp_path: Path) -> No
         lambda: processes_mentioning(str(tmp_path / "var")) == [],
         timeout=30,
         what="every child process to stop",
+    )
+
+
+def test_children_of_run_die_with_it_even_on_sigkill(tmp_path: Path) -> None:
+    env = user_env(tmp_path, f"sqlite:///{tmp_path / 'var' / 'store.sqlite3'}")
+    env.update(WIJKWACHT_ENV="development", WIJKWACHT_API_KEYS="")
+    run = Process(["run"], env, tmp_path / "run.log")
+    try:
+        wait_until(
+            lambda: "Ctrl-C stops everything" in run.output() or not run.alive(),
+            timeout=120,
+            what="run to start its processes",
+        )
+        # run itself, the broker (python and java), worker and api
+        assert len(processes_mentioning(str(tmp_path / "var"))) >= 5
+    finally:
+        run.kill()  # SIGKILL: no chance to stop its children itself
+    wait_until(
+        lambda: processes_mentioning(str(tmp_path / "var")) == [],
+        timeout=60,
+        what="every child to die with its parent",
     )

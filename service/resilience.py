@@ -1,0 +1,46 @@
+"""Small helpers for long-running Kafka clients: is the broker there, and keep a loop alive."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiokafka.admin import AIOKafkaAdminClient
+
+log = logging.getLogger(__name__)
+
+
+async def kafka_answers(bootstrap: str, *, quiet: bool = False, seconds: float = 3.0) -> bool:
+    """Whether a broker at `bootstrap` answers a metadata request within `seconds`.
+
+    `quiet` silences aiokafka's connection errors while asking (a broker that is starting)."""
+    if quiet:
+        logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(seconds * 1000))
+    try:
+        await asyncio.wait_for(admin.start(), timeout=seconds)
+        await asyncio.wait_for(admin.list_topics(), timeout=seconds)
+    except Exception:
+        return False
+    finally:
+        await admin.close()
+        if quiet:
+            logging.getLogger("aiokafka").setLevel(logging.NOTSET)
+    return True
+
+
+async def keep_running(what: str, step: Callable[[], Awaitable[None]]) -> None:
+    """Run `step` until cancelled; when it fails (broker or store away), log, back off
+    exponentially up to 15 s, and run it again."""
+    delay = 0.5
+    while True:
+        try:
+            await step()
+            delay = 0.5
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("%s: %s; retrying in %.1fs", what, exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 15.0)
