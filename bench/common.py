@@ -46,20 +46,29 @@ def distinct_incidents(count: int, seed: int = 1) -> Iterator[Record]:
     categories = sorted(REGISTRIES.category_codes("handhavingsmelding"))
     for n in range(count):
         if n % 10 == 9:
-            raw = factories.damage(f"JW-{n}", amount_cents=rnd.randint(100, 500_000),
-                                   wijk=rnd.choice(wijken))
+            raw = factories.damage(
+                f"JW-{n}", amount_cents=rnd.randint(100, 500_000), wijk=rnd.choice(wijken)
+            )
         else:
             day = 1 + n % 28
-            raw = factories.report(f"HH-{n}", wijk=rnd.choice(wijken),
-                                   category=rnd.choice(categories),
-                                   occurred_at=f"2022-{1 + n % 12:02d}-{day:02d}T10:00:00+01:00")
+            raw = factories.report(
+                f"HH-{n}",
+                wijk=rnd.choice(wijken),
+                category=rnd.choice(categories),
+                occurred_at=f"2022-{1 + n % 12:02d}-{day:02d}T10:00:00+01:00",
+            )
         raw["id"] = f"bench-{seed}-{n}"
         yield to_kafka(parse_event(raw, REGISTRIES))
 
 
 async def _produce(bootstrap: str, topic: str, records: list[Record]) -> float:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
-                                linger_ms=20, max_batch_size=512 * 1024)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=20,
+        max_batch_size=512 * 1024,
+    )
     await producer.start()
     started = time.perf_counter()
     try:

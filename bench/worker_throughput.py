@@ -28,8 +28,12 @@ from tests.support import Process, settings_env
 
 async def raw_ceiling(bootstrap: str, topic: str, count: int) -> float:
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, group_id="bench-ceiling", enable_auto_commit=False,
-        auto_offset_reset="earliest", max_partition_fetch_bytes=8 * 1024 * 1024,
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id="bench-ceiling",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_partition_fetch_bytes=8 * 1024 * 1024,
     )
     await consumer.start()
     seen = 0
@@ -62,8 +66,11 @@ async def committed(bootstrap: str, group: str) -> int:
 def run(events: int, partitions: int) -> dict[str, float]:
     with local_broker() as (bootstrap, data):
         settings = Settings(  # type: ignore[call-arg]
-            _env_file=None, kafka_bootstrap=bootstrap, namespace="bench",
-            data_dir=data / "var", database_url=f"sqlite:///{data / 'store.sqlite3'}",
+            _env_file=None,
+            kafka_bootstrap=bootstrap,
+            namespace="bench",
+            data_dir=data / "var",
+            database_url=f"sqlite:///{data / 'store.sqlite3'}",
             topic_partitions=partitions,
         )
         topics = Topics(settings.namespace)

@@ -63,7 +63,7 @@ class Materialiser:
         await consumer.start()
         try:
             while True:
-                batch = await consumer.getmany(timeout_ms=200, max_records=5000)
+                batch = await consumer.getmany(timeout_ms=250, max_records=20_000)
                 cells = [
                     cell
                     for records in batch.values()

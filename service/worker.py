@@ -107,6 +107,10 @@ def build_worker_app(settings: Settings, registries: Registries, partitions: int
         topic_partitions=partitions,
         topic_replication_factor=settings.topic_replication_factor,
         producer_acks=-1,
+        # Changelog writes come in bursts per batch: let the producer gather them into few
+        # requests instead of one request per record.
+        producer_linger=0.01,
+        producer_max_batch_size=512 * 1024,
         consumer_auto_offset_reset="earliest",
         table_standby_replicas=0,
     )
