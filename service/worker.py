@@ -11,14 +11,15 @@ import fcntl
 import logging
 import os
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
 import faust
-from faust.types import EventT, StreamT
+from faust.types import StreamT
 
 from events.registry import Registries
+from service.fastpath import install_batch_drain
 from service.materialiser import Materialiser
 from service.processing import BatchProcessor, Headers, Record
 from service.settings import Settings
@@ -28,18 +29,15 @@ from storage.repository import SqlTotalsRepository
 
 log = logging.getLogger(__name__)
 
-# Records per batch and the longest wait to fill one: large batches amortise faust's per-call
-# costs; the wait bounds the latency a lone event sees.
-BATCH_SIZE = 2000
-BATCH_WAIT = 0.02
-
 
 class TableState:
     """The faust state table seen per partition, for a batch outside per-event iteration:
     faust's stores pick a partition from the current event, which a batch does not have."""
 
-    def __init__(self, table: Any) -> None:
+    def __init__(self, app: Any, table: Any, changelog: str) -> None:
+        self._app = app
         self._table = table
+        self._changelog = changelog
 
     def _store(self) -> Any:
         return self._table.data
@@ -52,8 +50,7 @@ class TableState:
         found: bytes | None = store.data.get(key)
         return found
 
-    def write(self, partition: int, key: bytes, value: bytes) -> None:
-        """Store locally and send to the changelog partition of the input partition."""
+    def _put(self, partition: int, key: bytes, value: bytes) -> None:
         store = self._store()
         if hasattr(store, "_db_for_partition"):
             store._db_for_partition(partition).put(key, value)
@@ -61,7 +58,26 @@ class TableState:
         else:
             store.data[key] = value
             store._key_partition[key] = partition
-        self._table.send_changelog(partition, key, value)
+
+    async def write_all(self, writes: list[tuple[int, bytes, bytes]]) -> None:
+        """Store locally and append to the changelog partition of each input partition, in
+        order, as whole record batches. faust's own changelog path sends one record at a time
+        through its producer buffer; this goes to the same aiokafka producer, whose flush
+        faust awaits before every commit, so a commit still implies these writes are durable.
+        """
+        producer = self._app.producer._producer  # the aiokafka producer under faust's
+        by_partition: dict[int, list[tuple[bytes, bytes]]] = {}
+        for partition, key, value in writes:
+            self._put(partition, key, value)
+            by_partition.setdefault(partition, []).append((key, value))
+        for partition, items in by_partition.items():
+            batch = producer.create_batch()
+            for key, value in items:
+                if batch.append(key=key, value=value, timestamp=None) is None:
+                    await producer.send_batch(batch, self._changelog, partition=partition)
+                    batch = producer.create_batch()
+                    batch.append(key=key, value=value, timestamp=None)
+            await producer.send_batch(batch, self._changelog, partition=partition)
 
 
 def header_list(headers: Mapping[str, bytes] | Iterable[tuple[str, bytes]] | None) -> Headers:
@@ -128,47 +144,44 @@ def build_worker_app(settings: Settings, registries: Registries, partitions: int
     state = app.Table(
         "state", key_type=bytes, value_type=bytes, partitions=partitions, changelog_topic=changelog
     )
-    table_state = TableState(state)
+    table_state = TableState(app, state, topics.state)
     processor = BatchProcessor(registries, table_state)
     outcomes: Counter[str] = Counter()
 
+    async def process(messages: list[Any]) -> None:
+        records = [
+            Record(m.key, m.value, header_list(m.headers), m.partition, m.offset) for m in messages
+        ]
+        try:
+            result = processor.process(records)
+        except Exception:
+            # Nothing of this batch is acked yet; dying now has it processed again.
+            log.critical("processing a batch failed; exiting to retry it", exc_info=True)
+            os._exit(70)
+        await table_state.write_all(result.writes)
+        for record, rejection in result.rejections:
+            log.warning(
+                "rejected %s[%d]@%d: %s",
+                topics.events,
+                record.partition,
+                record.offset,
+                rejection.code,
+            )
+            await dlq.send(
+                key=record.key, value=record.value, headers=record.headers + rejection.headers()
+            )
+        for message in messages:
+            app.consumer.ack(message)
+        outcomes.update(result.outcomes)
+
     @app.agent(source, name="process")
-    async def process(stream: StreamT[bytes]) -> None:
-        events: Sequence[EventT[bytes]]
-        async for events in stream.take_events(BATCH_SIZE, within=BATCH_WAIT):  # type: ignore[attr-defined]
-            records = [
-                Record(
-                    e.message.key,
-                    e.message.value,
-                    header_list(e.message.headers),
-                    e.message.partition,
-                    e.message.offset,
-                )
-                for e in events
-            ]
-            try:
-                result = processor.process(records)
-            except Exception:
-                # faust acks a batch even when its processing raises; dying before the next
-                # commit is the only way to have these records processed again.
-                log.critical("processing a batch failed; exiting to retry it", exc_info=True)
-                os._exit(70)
-            for partition, key, value in result.writes:
-                table_state.write(partition, key, value)
-            for record, rejection in result.rejections:
-                log.warning(
-                    "rejected %s[%d]@%d: %s",
-                    topics.events,
-                    record.partition,
-                    record.offset,
-                    rejection.code,
-                )
-                await dlq.send(
-                    key=record.key,
-                    value=record.value,
-                    headers=record.headers + rejection.headers(),
-                )
-            outcomes.update(result.outcomes)
+    async def subscribe(stream: StreamT[bytes]) -> None:
+        # Subscribes the input topic and ties the state table to it; the records themselves
+        # arrive in batches through the fast path below, never through this stream.
+        async for _ in stream:
+            raise RuntimeError("input records must arrive through the batch path")
+
+    install_batch_drain(app, topics.events, process)
 
     repository = SqlTotalsRepository(make_engine(settings.store_url))
     materialiser = Materialiser(settings, repository)
