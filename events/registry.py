@@ -109,6 +109,14 @@ class Registries(BaseModel):
     def camera_ids(self) -> frozenset[str]:
         return frozenset(self._cameras)
 
+    def codes(self, kind: str, field: str) -> frozenset[str]:
+        """The codes allowed in `data.<field>` of an event of `kind`."""
+        if field == "category":
+            return self.category_codes(kind)
+        return {"wijk": self._wijk_codes, "team": self._team_codes}.get(field) or frozenset(
+            self._cameras
+        )
+
     def camera(self, camera_id: str) -> Camera | None:
         return self._cameras.get(camera_id)
 

@@ -121,6 +121,13 @@ def contribution_deltas(
     before: Contribution | None, after: Contribution | None
 ) -> dict[CellKey, Delta]:
     """Per cell, what replacing `before` by `after` changes; cells that net to zero are left out."""
+    if before is None or after is None:  # a new incident or a withdrawal: one side only
+        only = after or before
+        if only is None:
+            return {}
+        sign = 1 if after is not None else -1
+        delta = Delta(sign, sign * only.amount_cents, sign * only.illegal_fireworks_cents)
+        return dict.fromkeys(only.cells(), delta)
     totals: dict[CellKey, tuple[int, int, int]] = {}
     for contribution, sign in ((before, -1), (after, 1)):
         if contribution is None:
