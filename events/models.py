@@ -94,7 +94,8 @@ class Withdrawal(Payload):
     reason: Literal["dubbel", "onjuist", "overig"]
 
 
-PAYLOADS: dict[str, type[Payload]] = {
+EventData = EnforcementReport | CameraIncident | DamageItem | Withdrawal
+PAYLOADS: dict[str, type[EventData]] = {
     "nl.wijkwacht.handhavingsmelding.v1": EnforcementReport,
     "nl.wijkwacht.cameraincident.v1": CameraIncident,
     "nl.wijkwacht.jaarwisselingsschade.v1": DamageItem,
@@ -175,7 +176,7 @@ def parse_event(raw: Any, registries: Registries) -> Event:
         raise InvalidEvent([FieldError("", "an event must be a JSON object")])
     errors: list[FieldError] = []
     envelope: Envelope | None = None
-    data: Payload | None = None
+    data: EventData | None = None
     try:
         envelope = Envelope.model_validate(raw)
     except ValidationError as exc:
