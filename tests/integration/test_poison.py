@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,9 +19,9 @@ from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.repository import SqlTotalsRepository
 from tests import factories
-from tests.integration.kafka_util import ensure, produce, read_all
+from tests.integration.kafka_util import produce, read_all
 from tests.reference import expected_totals
-from tests.support import Process, settings_env, wait_until
+from tests.support import Process, wait_until
 
 pytestmark = pytest.mark.integration
 REGISTRIES = load_registries()
@@ -108,14 +106,6 @@ def poison(n: int, rnd: random.Random, counted: list[dict[str, Any]]) -> tuple[s
         },
     )
     return "conflict-kind", binary(clash)
-
-
-@pytest.fixture
-def worker(settings: Settings, tmp_path: Path) -> Iterator[Process]:
-    ensure(settings)
-    process = Process(["worker"], settings_env(settings), tmp_path / "worker.log")
-    yield process
-    assert process.stop() == 0, process.output()[-3000:]
 
 
 def test_a_thousand_poison_records_go_to_the_dlq_and_change_nothing(

@@ -4,8 +4,6 @@ content modes, with poison among them, end up counted in the store or in the dea
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -18,19 +16,11 @@ from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.repository import SqlTotalsRepository
 from tests import factories
-from tests.integration.kafka_util import ensure, produce, read_all
-from tests.support import Process, settings_env, wait_until
+from tests.integration.kafka_util import produce, read_all
+from tests.support import Process, wait_until
 
 pytestmark = pytest.mark.integration
 REGISTRIES = load_registries()
-
-
-@pytest.fixture
-def worker(settings: Settings, tmp_path: Path) -> Iterator[Process]:
-    ensure(settings)
-    process = Process(["worker"], settings_env(settings), tmp_path / "worker.log")
-    yield process
-    assert process.stop() == 0, process.output()[-3000:]
 
 
 def binary(event: dict) -> tuple[bytes, bytes, list]:

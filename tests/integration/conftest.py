@@ -1,0 +1,21 @@
+"""Fixtures of the integration tier."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from service.settings import Settings
+from tests.integration.kafka_util import ensure
+from tests.support import Process, settings_env
+
+
+@pytest.fixture
+def worker(settings: Settings, tmp_path: Path) -> Iterator[Process]:
+    """A `wijkwacht worker` process on this test's topics; it must stop cleanly."""
+    ensure(settings)
+    process = Process(["worker"], settings_env(settings), tmp_path / "worker.log")
+    yield process
+    assert process.stop() == 0, process.output()[-3000:]
