@@ -129,6 +129,10 @@ def build_worker_app(settings: Settings, registries: Registries, partitions: int
         producer_max_batch_size=512 * 1024,
         consumer_auto_offset_reset="earliest",
         table_standby_replicas=0,
+        # A worker that dies without leaving the group holds its partitions until the session
+        # times out; faust's 60 s default would stall those partitions for a minute.
+        broker_session_timeout=10.0,
+        broker_heartbeat_interval=2.0,
     )
     raw: dict[str, Any] = {
         "key_type": bytes,
