@@ -126,7 +126,7 @@ def build_api(
     ) -> Accepted:
         field_system = field_system_for(authorization, settings.field_system_keys)
         body = await _read_body(request, settings.max_body_bytes)
-        documents, _ = parse_body(body, request.headers.get("content-type", ""))
+        documents = parse_body(body, request.headers.get("content-type", ""))
         events = validate_events(documents, registries, field_system)
         receipt = await writer.write(events)
         return Accepted(accepted=receipt.accepted, duplicates=receipt.duplicates, ids=receipt.ids)

@@ -9,6 +9,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -269,7 +270,10 @@ def _development_key(settings: Settings) -> str:
 
 
 def _wait_for_broker(
-    settings: Settings, process: subprocess.Popen[bytes], stop: _Flag, timeout: float = 90.0
+    settings: Settings,
+    process: subprocess.Popen[bytes],
+    stop: threading.Event,
+    timeout: float = 90.0,
 ) -> None:
     from service.resilience import kafka_answers
 
@@ -296,23 +300,9 @@ def _stop_all(children: list[subprocess.Popen[bytes]], timeout: float = 30.0) ->
                 child.wait()
 
 
-class _Flag:
-    def __init__(self) -> None:
-        self._set = False
-
-    def set(self) -> None:
-        self._set = True
-
-    def is_set(self) -> bool:
-        return self._set
-
-    def wait(self, seconds: float) -> None:
-        if not self._set:
-            time.sleep(seconds)
-
-
-def _stop_on_signals() -> _Flag:
-    flag = _Flag()
+def _stop_on_signals() -> threading.Event:
+    """An event set by Ctrl-C (SIGINT) or SIGTERM, instead of the default abrupt exit."""
+    flag = threading.Event()
 
     def handler(_signum: int, _frame: object) -> None:
         flag.set()

@@ -49,8 +49,8 @@ def field_system_for(authorization: str | None, keys: dict[str, str]) -> str:
     return found
 
 
-def parse_body(body: bytes, content_type: str) -> tuple[list[Any], bool]:
-    """The events of a body and whether it was a batch; Problem 400/413/415 when unusable."""
+def parse_body(body: bytes, content_type: str) -> list[Any]:
+    """The events of a body (one, or a batch); Problem 400/413/415 when unusable."""
     media = content_type.split(";")[0].strip().lower()
     if media not in (STRUCTURED_CONTENT_TYPE, BATCH_CONTENT_TYPE):
         raise Problem(
@@ -72,7 +72,7 @@ def parse_body(body: bytes, content_type: str) -> tuple[list[Any], bool]:
     if _depth(document) > MAX_DEPTH:
         raise Problem(400, "Bad Request", f"body is nested deeper than {MAX_DEPTH} levels")
     if media == STRUCTURED_CONTENT_TYPE:
-        return [document], False
+        return [document]
     if not isinstance(document, list):
         raise Problem(400, "Bad Request", "a batch must be a JSON array of events")
     if not document:
@@ -83,7 +83,7 @@ def parse_body(body: bytes, content_type: str) -> tuple[list[Any], bool]:
             "Content Too Large",
             f"a batch holds at most {MAX_BATCH} events, not {len(document)}",
         )
-    return document, True
+    return document
 
 
 def validate_events(documents: list[Any], registries: Registries, field_system: str) -> list[Event]:
