@@ -100,8 +100,7 @@ class LocalBroker:
     def _format(self, config: Path) -> None:
         if (self.home / "logs" / "meta.properties").exists():
             return
-        cluster_id = uuid.uuid4().bytes
-        cid = base64.urlsafe_b64encode(cluster_id).decode().rstrip("=")
+        cid = new_cluster_id()
         done = subprocess.run(
             self._run_java("kafka.tools.StorageTool", "format", "-t", cid, "-c", str(config)),
             capture_output=True,
@@ -166,6 +165,15 @@ class LocalBroker:
         if self.process is not None and self.process.poll() is None:
             os.kill(self.process.pid, signal.SIGKILL)
             self.process.wait()
+
+
+def new_cluster_id() -> str:
+    """A KRaft cluster id: a random UUID in URL-safe base64, never starting with '-' (which
+    the storage tool would read as an option; Kafka's own Uuid.randomUuid avoids it too)."""
+    while True:
+        cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cid.startswith("-"):
+            return cid
 
 
 def _port_taken(port: int) -> bool:
