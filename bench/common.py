@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
@@ -19,7 +20,7 @@ from events.registry import load_registries
 from service.broker import LocalBroker
 from service.settings import Settings
 from tests import factories
-from tests.support import free_port
+from tests.support import Process, free_port, settings_env
 
 REGISTRIES = load_registries()
 Record = tuple[bytes, bytes, list[tuple[str, bytes]]]
@@ -29,7 +30,7 @@ Record = tuple[bytes, bytes, list[tuple[str, bytes]]]
 def local_broker() -> Iterator[tuple[str, Path]]:
     """A private Kafka broker for one benchmark run: (bootstrap, data dir)."""
     data = Path(tempfile.mkdtemp(prefix="wijkwacht-bench-"))
-    settings = Settings(_env_file=None, data_dir=data, local_broker_port=free_port(2))  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, data_dir=data, local_broker_port=free_port(2))
     broker = LocalBroker(settings)
     broker.start()
     try:
@@ -99,3 +100,25 @@ def peak_rss_mib(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def bench_settings(bootstrap: str, data: Path, namespace: str, **extra: Any) -> Settings:
+    """Settings of a benchmark run: its private broker, a data dir and SQLite store of its own."""
+    values: dict[str, Any] = {
+        "kafka_bootstrap": bootstrap,
+        "namespace": namespace,
+        "data_dir": data / "var",
+        "database_url": f"sqlite:///{data / 'store.sqlite3'}",
+    }
+    values.update(extra)
+    return Settings(_env_file=None, **values)
+
+
+def start_worker(settings: Settings, log: Path) -> Process:
+    """A `wijkwacht worker` process, returned once faust says it is ready."""
+    worker = Process(["worker"], settings_env(settings), log)
+    while "Worker ready" not in log.read_text(errors="replace"):
+        if not worker.alive():
+            raise SystemExit(log.read_text(errors="replace")[-3000:])
+        time.sleep(0.05)
+    return worker

@@ -19,8 +19,7 @@ from typing import Any
 import faust
 from faust.worker import Worker
 
-from bench.common import distinct_incidents, local_broker, produce
-from service.settings import Settings
+from bench.common import bench_settings, distinct_incidents, local_broker, produce
 from service.topics import Topics, ensure_topics
 
 
@@ -31,13 +30,7 @@ def main() -> None:
     args = parser.parse_args()
     count, mode = args.events, args.mode
     with local_broker() as (bootstrap, data):
-        settings = Settings(  # type: ignore[call-arg]
-            _env_file=None,
-            kafka_bootstrap=bootstrap,
-            namespace="ceiling",
-            data_dir=data / "var",
-            topic_partitions=6,
-        )
+        settings = bench_settings(bootstrap, data, "ceiling", topic_partitions=6)
         asyncio.run(ensure_topics(settings))
         topic_name = Topics(settings.namespace).events
         produce(bootstrap, topic_name, list(distinct_incidents(count)))

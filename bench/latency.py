@@ -18,12 +18,10 @@ import statistics
 import time
 import uuid
 from collections import defaultdict
-from pathlib import Path
 
 import httpx
 
-from bench.common import REGISTRIES, local_broker
-from service.settings import Settings
+from bench.common import REGISTRIES, bench_settings, local_broker, start_worker
 from service.topics import ensure_topics
 from tests import factories
 from tests.support import Process, free_port, settings_env
@@ -94,24 +92,14 @@ async def measure(base: str, rate: float, seconds: float) -> list[float]:
 
 def run(rate: float, seconds: float) -> dict[str, float]:
     with local_broker() as (bootstrap, data):
-        settings = Settings(  # type: ignore[call-arg]
-            _env_file=None,
-            kafka_bootstrap=bootstrap,
-            namespace="latency",
-            data_dir=data / "var",
-            database_url=f"sqlite:///{data / 'store.sqlite3'}",
-            api_port=free_port(),
-            api_keys=f"handhaving-app:{KEY}",
+        settings = bench_settings(
+            bootstrap, data, "latency", api_port=free_port(), api_keys=f"handhaving-app:{KEY}"
         )
         asyncio.run(ensure_topics(settings))
-        env = settings_env(settings)
-        log: Path = data / "worker.log"
-        worker = Process(["worker"], env, log)
-        api = Process(["api"], env, data / "api.log")
+        worker = start_worker(settings, data / "worker.log")
+        api = Process(["api"], settings_env(settings), data / "api.log")
         base = f"http://127.0.0.1:{settings.api_port}"
         try:
-            while "Worker ready" not in log.read_text(errors="replace"):
-                time.sleep(0.1)
             while True:
                 try:
                     if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:

@@ -14,16 +14,21 @@ import argparse
 import asyncio
 import json
 import time
-from pathlib import Path
 
 import orjson
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 
-from bench.common import cpu_seconds, distinct_incidents, local_broker, peak_rss_mib, produce
-from service.settings import Settings
+from bench.common import (
+    bench_settings,
+    cpu_seconds,
+    distinct_incidents,
+    local_broker,
+    peak_rss_mib,
+    produce,
+    start_worker,
+)
 from service.topics import Topics, ensure_topics
-from tests.support import Process, settings_env
 
 
 async def raw_ceiling(bootstrap: str, topic: str, count: int) -> float:
@@ -65,27 +70,15 @@ async def committed(bootstrap: str, group: str) -> int:
 
 def run(events: int, partitions: int) -> dict[str, float]:
     with local_broker() as (bootstrap, data):
-        settings = Settings(  # type: ignore[call-arg]
-            _env_file=None,
-            kafka_bootstrap=bootstrap,
-            namespace="bench",
-            data_dir=data / "var",
-            database_url=f"sqlite:///{data / 'store.sqlite3'}",
-            topic_partitions=partitions,
-        )
+        settings = bench_settings(bootstrap, data, "bench", topic_partitions=partitions)
         topics = Topics(settings.namespace)
         asyncio.run(ensure_topics(settings))
         records = list(distinct_incidents(events))
         produce_seconds = produce(bootstrap, topics.events, records)
         ceiling = asyncio.run(raw_ceiling(bootstrap, topics.events, events))
 
-        log: Path = data / "worker.log"
-        worker = Process(["worker"], settings_env(settings), log)
+        worker = start_worker(settings, data / "worker.log")
         try:
-            while "Worker ready" not in log.read_text(errors="replace"):
-                time.sleep(0.05)
-                if not worker.alive():
-                    raise SystemExit(log.read_text()[-3000:])
             started, cpu_started = time.perf_counter(), cpu_seconds(worker.pid)
             while asyncio.run(committed(bootstrap, topics.worker_group)) < events:
                 time.sleep(0.1)
