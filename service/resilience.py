@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaConnectionError
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 async def kafka_answers(bootstrap: str, *, quiet: bool = False, seconds: float = 3.0) -> bool:
@@ -28,6 +31,19 @@ async def kafka_answers(bootstrap: str, *, quiet: bool = False, seconds: float =
         if quiet:
             logging.getLogger("aiokafka").setLevel(logging.NOTSET)
     return True
+
+
+async def when_kafka_answers(bootstrap: str, step: Callable[[], Awaitable[T]]) -> T:
+    """Run `step` once the broker at `bootstrap` answers: a process that starts while Kafka
+    is down (or restarting) waits for it, saying so, instead of failing."""
+    delay = 0.5
+    while True:
+        try:
+            return await step()
+        except KafkaConnectionError:
+            log.warning("Kafka at %s does not answer; retrying in %.1fs", bootstrap, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 15.0)
 
 
 async def keep_running(what: str, step: Callable[[], Awaitable[None]]) -> None:

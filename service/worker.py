@@ -20,6 +20,7 @@ from faust.types import StreamT
 
 from events.registry import Registries
 from service.fastpath import install_batch_drain
+from service.localstate import SYNCED_KEY, Synced, discard_unsynced
 from service.materialiser import Materialiser
 from service.processing import BatchProcessor, Headers, Record
 from service.settings import Settings
@@ -32,7 +33,12 @@ log = logging.getLogger(__name__)
 
 class TableState:
     """The faust state table seen per partition, for a batch outside per-event iteration:
-    faust's stores pick a partition from the current event, which a batch does not have."""
+    faust's stores pick a partition from the current event, which a batch does not have.
+
+    Writes reach the changelog first and the local store only once Kafka has acknowledged
+    them, so local state is never ahead of the changelog: a worker killed in between finds
+    the missing writes in the changelog when it recovers, never a local write Kafka lacks.
+    """
 
     def __init__(self, app: Any, table: Any, changelog: str) -> None:
         self._app = app
@@ -50,34 +56,46 @@ class TableState:
         found: bytes | None = store.data.get(key)
         return found
 
-    def _put(self, partition: int, key: bytes, value: bytes) -> None:
-        store = self._store()
-        if hasattr(store, "_db_for_partition"):
-            store._db_for_partition(partition).put(key, value)
-            store._key_index[key] = partition
-        else:
-            store.data[key] = value
-            store._key_partition[key] = partition
-
     async def write_all(self, writes: list[tuple[int, bytes, bytes]]) -> None:
-        """Store locally and append to the changelog partition of each input partition, in
-        order, as whole record batches. faust's own changelog path sends one record at a time
-        through its producer buffer; this goes to the same aiokafka producer, whose flush
-        faust awaits before every commit, so a commit still implies these writes are durable.
-        """
+        """Append to the changelog partition of each input partition, in order, as whole
+        record batches on faust's aiokafka producer; once acknowledged, store locally."""
         producer = self._app.producer._producer  # the aiokafka producer under faust's
         by_partition: dict[int, list[tuple[bytes, bytes]]] = {}
         for partition, key, value in writes:
-            self._put(partition, key, value)
             by_partition.setdefault(partition, []).append((key, value))
+        sent = []
         for partition, items in by_partition.items():
-            batch = producer.create_batch()
-            for key, value in items:
+            batch, first = producer.create_batch(), 0
+            for n, (key, value) in enumerate(items):
                 if batch.append(key=key, value=value, timestamp=None) is None:
                     await producer.send_batch(batch, self._changelog, partition=partition)
-                    batch = producer.create_batch()
+                    batch, first = producer.create_batch(), n
                     batch.append(key=key, value=value, timestamp=None)
-            await producer.send_batch(batch, self._changelog, partition=partition)
+            delivered = await producer.send_batch(batch, self._changelog, partition=partition)
+            sent.append((partition, items, delivered, items[first]))
+        for partition, items, delivered, head in sent:
+            metadata = await delivered  # earlier batches of the partition are acked before it
+            self._store_locally(partition, items, Synced(metadata.offset, *head))
+
+    def _store_locally(
+        self, partition: int, items: list[tuple[bytes, bytes]], synced: Synced
+    ) -> None:
+        store = self._store()
+        if not hasattr(store, "_db_for_partition"):  # memory: rebuilt from the changelog
+            for key, value in items:
+                store.data[key] = value
+                store._key_partition[key] = partition
+            return
+        import rocksdict
+
+        batch = rocksdict.WriteBatch(raw_mode=True)
+        for key, value in items:
+            batch.put(key, value)
+            store._key_index[key] = partition
+        # faust's recovery reads the changelog from this offset on: at worst a batch again
+        batch.put(store.offset_key, str(synced.offset).encode())
+        batch.put(SYNCED_KEY, synced.encode())
+        store._db_for_partition(partition).write(batch)
 
 
 def header_list(headers: Mapping[str, bytes] | Iterable[tuple[str, bytes]] | None) -> Headers:
@@ -208,10 +226,15 @@ def run_worker(settings: Settings, registries: Registries) -> None:
     upgrade(settings.store_url)
     partitions = asyncio.run(_ensure(settings))
     app = build_worker_app(settings, registries, partitions)
+    if settings.worker_store == "rocksdb":
+        store: Any = app.tables["state"].data  # type: ignore[attr-defined]
+        paths = {p: Path(store.partition_path(p)) for p in range(partitions)}
+        asyncio.run(discard_unsynced(settings.bootstrap, Topics(settings.namespace).state, paths))
     Worker(app, loglevel="INFO", quiet=True).execute_from_commandline()
 
 
 async def _ensure(settings: Settings) -> int:
+    from service.resilience import when_kafka_answers
     from service.topics import ensure_topics
 
-    return await ensure_topics(settings)
+    return await when_kafka_answers(settings.bootstrap, lambda: ensure_topics(settings))

@@ -72,3 +72,47 @@ def test_replay_rebuilds_identical_totals(
         wait_until(lambda: totals() == expected, timeout=90, what="the replay")
     finally:
         assert worker.stop() == 0
+
+
+def test_worker_state_from_before_a_replay_it_did_not_see_is_rebuilt(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A RocksDB worker on another host keeps its local state while the replay (run here)
+    recreates the changelog; at its next start that state no longer matches the changelog
+    and must be rebuilt from it, not trusted."""
+    settings = settings.model_copy(update={"worker_store": "rocksdb"})
+    ensure(settings)
+    events = generate(seed=815, incidents=80)
+    produce(
+        settings.bootstrap,
+        Topics(settings.namespace).events,
+        [to_kafka(parse_event(e, REGISTRIES)) for e in events],
+    )
+    upgrade(settings.store_url)
+    repository = SqlTotalsRepository(make_engine(settings.store_url))
+    expected = {(k, c, w, int(y)): v for (k, c, w, y), v in expected_totals(events).items()}
+
+    def totals() -> dict:
+        return {
+            (r.kind, r.category, r.wijk, year): (r.count, r.amount_cents, r.illegal_fireworks_cents)
+            for year in {key[3] for key in expected}
+            for r in repository.totals(year=year)
+        }
+
+    env = settings_env(settings)
+    worker = Process(["worker"], env, tmp_path / "worker-1.log")
+    try:
+        wait_until(lambda: totals() == expected, timeout=90, what="the first pass")
+    finally:
+        assert worker.stop() == 0
+    elsewhere = {**env, "WIJKWACHT_DATA_DIR": str(tmp_path / "replaying-host")}
+    result = CliRunner().invoke(app, ["replay"], env=elsewhere)
+    assert result.exit_code == 0, result.output
+    assert list((settings.data_dir / "worker").glob("slot-0/**/state-*.db"))  # still there
+
+    worker = Process(["worker"], env, tmp_path / "worker-2.log")
+    try:
+        wait_until(lambda: totals() == expected, timeout=90, what="the replay")
+    finally:
+        assert worker.stop() == 0, worker.output()[-3000:]
+    assert "rebuilding it from the changelog" in worker.output()

@@ -1,0 +1,329 @@
+"""The fault test of issue 4: real broker, real processes, seeded, bounded in time.
+
+A generated input with retries, revisions, withdrawals, out-of-order arrival and poison
+records is processed while workers are killed with SIGKILL at random points, the broker is
+stopped gracefully and killed, and a second worker joins and leaves. Once the input is
+drained, every live aggregate and every stored yearly total equals the reference computed by
+`tests.reference` from the accepted events; then a replay from offset 0 changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import signal
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from typer.testing import CliRunner
+
+from events.binding import to_kafka
+from events.models import parse_event
+from events.registry import load_registries
+from service.broker import LocalBroker
+from service.cli import app
+from service.settings import Settings
+from service.topics import Topics
+from storage.engine import make_engine
+from storage.migrate import upgrade
+from storage.repository import SqlTotalsRepository
+from tests.integration.kafka_util import produce, read_all
+from tests.reference import expected_totals
+from tests.support import Process, free_port, settings_env, wait_until
+from tests.unit.test_counting import generate
+
+pytestmark = pytest.mark.chaos
+REGISTRIES = load_registries()
+SCOPES = ("year", "month", "week", "day")
+Record = tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]
+
+
+class Input:
+    """The records a run produces, in four phases, and what the service must make of them."""
+
+    def __init__(self, seed: int, incidents: int) -> None:
+        rnd = random.Random(seed)
+        events = generate(seed, incidents)  # shuffled: revisions arrive out of order
+        self.accepted = list(events)
+        records: list[Record] = [to_kafka(parse_event(e, REGISTRIES)) for e in events]
+        kinds = Counter(e["type"].split(".")[2] for e in events)
+        retries = len(events) - len({e["id"] for e in events})
+        revised = {(e["source"], e["subject"]) for e in events if e["data"]["revision"] > 1}
+        self.stats = {"events": len(events), "retries": retries, "revised": len(revised), **kinds}
+        assert retries >= len(events) // 10, self.stats  # ≥ 10 % duplicates
+        assert len(revised) >= len(events) // 20, self.stats  # ≥ 5 % revisions, withdrawals
+
+        # Poison: undecodable, invalid and wrongly keyed records, and conflicting revisions
+        # (the same revision under another id) of incidents that have one revision only, sent
+        # in a later phase than the original so that the original is the one counted.
+        self.poison: list[tuple[bytes | None, str]] = []
+        per_incident = Counter((e["source"], e["subject"]) for e in events)
+        per_id = Counter(e["id"] for e in events)
+        single = [
+            e
+            for e in events
+            if e["type"] != "nl.wijkwacht.intrekking.v1"
+            and per_incident[(e["source"], e["subject"])] == per_id[e["id"]]
+        ]
+        late: list[Record] = []
+        for n in range(max(5, len(events) // 100)):
+            original = rnd.choice(single)
+            conflict = {**original, "id": f"conflict-{seed}-{n}"}
+            key, value, headers = to_kafka(parse_event(conflict, REGISTRIES))
+            late.append((key, value, headers))
+            self.poison.append((key, "conflict-revision"))
+        early: list[Record] = []
+        for n in range(max(5, len(events) // 100)):
+            key, value, headers = rnd.choice(records)
+            kind = n % 3
+            if kind == 0:
+                early.append((key, b"\xff{not json", headers))
+                self.poison.append((key, "invalid"))
+            elif kind == 1:
+                early.append((key, value.replace(b'"revision":', b'"revisie":'), headers))
+                self.poison.append((key, "invalid"))
+            else:
+                early.append((b"wrong-key-" + key, value, headers))
+                self.poison.append((b"wrong-key-" + key, "wrong-key"))
+        # single-revision originals must come before their conflicts: keep them in phase 1
+        firsts = [r for r in records if r[0] in {k for k, _ in self.poison}]
+        rest = [r for r in records if r[0] not in {k for k, _ in self.poison}]
+        quarter = len(rest) // 4
+        mixed = firsts + early + rest[:quarter]
+        rnd.shuffle(mixed)
+        self.phases = [
+            mixed,
+            rest[quarter : 2 * quarter],
+            rest[2 * quarter : 3 * quarter] + late,
+            rest[3 * quarter :],
+        ]
+        rnd.shuffle(self.phases[2])
+
+
+class Cluster:
+    """One broker, up to two workers and an API, all started the way a user starts them."""
+
+    def __init__(self, tmp_path: Path, seed: int, store: str) -> None:
+        self.tmp = tmp_path
+        self.rnd = random.Random(seed)
+        port = free_port(2)
+        self.broker = LocalBroker(
+            Settings(
+                _env_file=None,  # type: ignore[call-arg]
+                data_dir=tmp_path / "broker",
+                local_broker_port=port,
+            )
+        )
+        self.settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            kafka_bootstrap=f"127.0.0.1:{port}",
+            namespace=f"chaos{seed}",
+            database_url=f"sqlite:///{tmp_path / 'store.sqlite3'}",
+            data_dir=tmp_path / "var",
+            topic_partitions=3,
+            api_port=free_port(),
+            worker_store=store,
+        )
+        self.env = settings_env(self.settings)
+        self.topics = Topics(self.settings.namespace)
+        self.processes: list[Process] = []
+        self.log: list[str] = []
+        self._started = Counter[str]()
+
+    def start(self, role: str) -> Process:
+        self._started[role] += 1
+        name = f"{role}-{self._started[role]}"
+        process = Process([role.rstrip("0123456789")], self.env, self.tmp / f"{name}.log")
+        self.processes.append(process)
+        self.log.append(f"start {name} (pid {process.pid})")
+        return process
+
+    def start_broker(self) -> None:
+        self.broker.start()
+        self.broker.wait_ready(timeout=90)
+        self.log.append("broker up")
+
+    def changelog_size(self) -> int:
+        """Records in the state changelog so far: how far processing has come."""
+
+        async def size() -> int:
+            consumer = AIOKafkaConsumer(bootstrap_servers=self.settings.bootstrap)
+            await consumer.start()
+            try:
+                tps = [
+                    TopicPartition(self.topics.state, p)
+                    for p in range(self.settings.topic_partitions)
+                ]
+                return sum((await consumer.end_offsets(tps)).values())
+            finally:
+                await consumer.stop()
+
+        try:
+            return asyncio.run(size())
+        except Exception:
+            return 0
+
+    def kill_while_processing(self, worker: Process, base: int) -> None:
+        """SIGKILL `worker` a seeded random moment after it started writing past `base`
+        changelog records (the size before the phase it works on was produced)."""
+        wait_until(
+            lambda: self.changelog_size() > base or not worker.alive(),
+            timeout=120,
+            interval=0.05,
+            what=f"the worker to write past changelog record {base}",
+        )
+        assert worker.alive(), worker.output()[-3000:]
+        time.sleep(self.rnd.uniform(0.0, 0.5))
+        worker.kill()
+        grown = self.changelog_size() - base
+        self.log.append(f"SIGKILL worker pid {worker.pid}: changelog grew by {grown}")
+
+    def stop_all(self) -> None:
+        for process in self.processes:
+            process.stop()
+        self.broker.stop()
+
+
+def live(api: str, scope: str, period: str) -> dict[tuple[str, ...], tuple[int, int, int]]:
+    response = httpx.get(f"{api}/v1/live", params={"scope": scope, "period": period}, timeout=10)
+    response.raise_for_status()
+    return {
+        (r["kind"], r["category"], r["wijk"], period): (
+            r["count"],
+            r["amount_cents"],
+            r["illegal_fireworks_cents"],
+        )
+        for r in response.json()["rows"]
+    }
+
+
+def mismatch(expected: dict[Any, Any], found: dict[Any, Any]) -> str:
+    keys = sorted(set(expected) | set(found))
+    diff = [f"{k}: want {expected.get(k)} got {found.get(k)}" for k in keys]
+    return "; ".join(d for d, k in zip(diff, keys, strict=True) if expected.get(k) != found.get(k))
+
+
+def check_equal(
+    what: str, expected: dict[Any, Any], read: Callable[[], dict[Any, Any]], timeout: float
+) -> None:
+    found: dict[Any, Any] = {}
+
+    def probe() -> bool:
+        nonlocal found
+        try:
+            found = read()
+        except (httpx.HTTPError, OSError):
+            return False
+        return found == expected
+
+    try:
+        wait_until(probe, timeout=timeout, interval=0.5, what=what)
+    except AssertionError:
+        raise AssertionError(f"{what} differs: {mismatch(expected, found)}") from None
+
+
+@pytest.mark.parametrize(
+    ("seed", "store"), [(101, "memory"), (202, "rocksdb"), (303, "memory")], ids=str
+)
+def test_exact_under_kills_broker_restarts_and_rebalances(
+    tmp_path: Path, seed: int, store: str
+) -> None:
+    data = Input(seed, incidents=6000)
+    cluster = Cluster(tmp_path, seed, store)
+    settings, topics, rnd = cluster.settings, cluster.topics, cluster.rnd
+    api = f"http://127.0.0.1:{settings.api_port}"
+    bootstrap = settings.bootstrap
+    try:
+        cluster.start_broker()
+        cluster.start("api")
+        worker = cluster.start("worker")
+
+        base = cluster.changelog_size()
+        produce(bootstrap, topics.events, data.phases[0])
+        cluster.kill_while_processing(worker, base)  # SIGKILL 1
+        worker = cluster.start("worker")
+        base = cluster.changelog_size()
+        produce(bootstrap, topics.events, data.phases[1])
+        cluster.kill_while_processing(worker, base)  # SIGKILL 2
+        worker = cluster.start("worker")
+
+        cluster.broker.stop()  # gracefully, while the worker runs
+        cluster.log.append("broker stopped (SIGTERM)")
+        cluster.start_broker()
+        base = cluster.changelog_size()
+        produce(bootstrap, topics.events, data.phases[2])
+        second = cluster.start("worker2")  # joins: a rebalance
+        cluster.kill_while_processing(worker, base)  # SIGKILL 3
+        worker = cluster.start("worker")
+
+        cluster.broker.kill()
+        cluster.log.append("broker killed (SIGKILL)")
+        cluster.start_broker()
+        produce(bootstrap, topics.events, data.phases[3])
+        if rnd.random() < 0.5:
+            wait_until(lambda: cluster.changelog_size() > 0, timeout=60, what="progress")
+        assert second.stop() == 0, second.output()[-3000:]  # leaves: another rebalance
+        cluster.log.append("worker2 left (SIGTERM)")
+
+        expected = {
+            scope: expected_totals(data.accepted, scope=scope) for scope in ("year", *SCOPES[1:])
+        }
+        periods = {scope: sorted({k[3] for k in expected[scope]}) for scope in SCOPES}
+
+        def everything_live() -> dict[Any, Any]:
+            return {
+                (scope, *key): value
+                for scope in SCOPES
+                for period in periods[scope]
+                for key, value in live(api, scope, period).items()
+            }
+
+        want_live = {(scope, *k): v for scope in SCOPES for k, v in expected[scope].items()}
+        check_equal("the live aggregates", want_live, everything_live, timeout=180)
+
+        upgrade(settings.store_url)
+        repository = SqlTotalsRepository(make_engine(settings.store_url))
+        years = [int(y) for y in periods["year"]]
+
+        def stored() -> dict[Any, Any]:
+            return {
+                (r.kind, r.category, r.wijk, str(year)): (
+                    r.count,
+                    r.amount_cents,
+                    r.illegal_fireworks_cents,
+                )
+                for year in years
+                for r in repository.totals(year=year)
+            }
+
+        check_equal("the stored yearly totals", expected["year"], stored, timeout=60)
+
+        dead = {
+            (r.key, dict(r.headers)["wijkwacht-error"].decode())
+            for r in read_all(bootstrap, topics.dlq)
+        }
+        assert dead == set(data.poison), (sorted(dead), sorted(data.poison))
+
+        # A replay from offset 0 (every worker stopped) rebuilds the very same figures.
+        for process in cluster.processes:
+            if process.alive():
+                clean = (0, -signal.SIGTERM) if process.args == ["api"] else (0,)  # uvicorn
+                assert process.stop() in clean, process.output()[-3000:]  # re-raises SIGTERM
+        replayed = CliRunner().invoke(app, ["replay"], env=cluster.env)
+        assert replayed.exit_code == 0, replayed.output
+        cluster.start("api")
+        cluster.start("worker")
+        check_equal("the live aggregates after replay", want_live, everything_live, timeout=180)
+        check_equal("the stored totals after replay", expected["year"], stored, timeout=60)
+    except BaseException:
+        print("\n".join(cluster.log))
+        print(f"input: {data.stats}, poison: {len(data.poison)}")
+        raise
+    finally:
+        cluster.stop_all()
