@@ -35,14 +35,14 @@ FIRST_YEAR, LAST_YEAR = 2000, 2099
 
 @dataclass(frozen=True, slots=True)
 class YearFigures:
-    """What one reporting year must add up to; `published` says whether the annual report
-    gives these figures or they are the simulator's own modelled defaults."""
+    """What one reporting year must add up to; `modelled` names the figures that the annual
+    report does not give, for which the simulator uses plausible values of its own."""
 
     year: int
     enforcement_reports: int
     damage_cents: int
     illegal_fireworks_cents: int
-    published: bool
+    modelled: tuple[str, ...] = ()
 
     @property
     def illegal_fireworks_share(self) -> float:
@@ -53,6 +53,7 @@ class YearFigures:
 # gives the 34 % illegal-fireworks share for 2022 only; 2021's 40 % is modelled.
 _ENFORCEMENT = {2020: 7_158, 2021: 8_611, 2022: 8_989}
 _DAMAGE = {2021: (11_633_100, 4_653_240), 2022: (6_985_400, 2_375_036)}
+_PUBLISHED_SHARE = {2022}
 # Years the report does not cover get plausible modelled figures.
 _MODELLED_ENFORCEMENT = 8_000
 _MODELLED_DAMAGE = (9_000_000, 3_150_000)
@@ -62,7 +63,16 @@ def figures_for(year: int) -> YearFigures:
     """The figures a default simulation of `year` reproduces."""
     reports = _ENFORCEMENT.get(year, _MODELLED_ENFORCEMENT)
     damage, illegal = _DAMAGE.get(year, _MODELLED_DAMAGE)
-    return YearFigures(year, reports, damage, illegal, year in _ENFORCEMENT and year in _DAMAGE)
+    modelled = [
+        name
+        for name, published in (
+            ("enforcement reports", year in _ENFORCEMENT),
+            ("damage", year in _DAMAGE),
+            ("illegal-fireworks share", year in _PUBLISHED_SHARE),
+        )
+        if not published
+    ]
+    return YearFigures(year, reports, damage, illegal, tuple(modelled))
 
 
 class Role(enum.StrEnum):
@@ -90,6 +100,18 @@ class Message:
 
 
 @dataclass(frozen=True, slots=True)
+class FaultRates:
+    duplicates: float
+    revisions: float
+    withdrawals: float
+    poison: float
+
+
+# A little of each, as real field systems produce; none of it changes the counted figures.
+DEFAULTS = FaultRates(duplicates=0.01, revisions=0.03, withdrawals=0.01, poison=0.0)
+
+
+@dataclass(frozen=True, slots=True)
 class Options:
     """What to simulate. Fractions are per incident (revisions, withdrawals as extra incidents)
     or per message (duplicates, poison)."""
@@ -97,10 +119,10 @@ class Options:
     first_year: int
     last_year: int
     seed: int
-    duplicates: float = 0.0
-    revisions: float = 0.0
-    withdrawals: float = 0.0
-    poison: float = 0.0
+    duplicates: float = DEFAULTS.duplicates
+    revisions: float = DEFAULTS.revisions
+    withdrawals: float = DEFAULTS.withdrawals
+    poison: float = DEFAULTS.poison
     field_systems: Mapping[str, str] = field(default_factory=lambda: dict(FIELD_SYSTEMS))
 
     def __post_init__(self) -> None:
