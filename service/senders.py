@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,7 +90,10 @@ class HttpSender:
         self._attempts = attempts
         self._sleep = sleep
 
-    def send(self, messages: Iterable[Message], rate: float, advance: Advance) -> Tally:
+    def send(self, messages: Sequence[Message], rate: float, advance: Advance) -> Tally:
+        systems = {field_system(m.document) for m in messages if m.role is not Role.POISON}
+        for system in sorted(systems):
+            self._key(system)  # refuse before anything is sent, not halfway
         tally = Tally()
         pacer = Pacer(rate)
         size = batch_size(rate)

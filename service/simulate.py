@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import accumulate
 from typing import Any
 
 from events.periods import LOCAL
@@ -31,6 +32,7 @@ FIELD_SYSTEMS = {
     "jaarwisselingsschade": "schade-app",
 }
 FIRST_YEAR, LAST_YEAR = 2000, 2099
+_HOURS = range(24)
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,7 +269,7 @@ def _document(
 
 
 def _stamp(moment: datetime) -> str:
-    return moment.astimezone(LOCAL).replace(microsecond=0).isoformat()
+    return moment.astimezone(LOCAL).isoformat(timespec="seconds")
 
 
 def _uuid(rnd: random.Random) -> str:
@@ -336,19 +338,27 @@ def _enforcement_reports(
     wijken = sorted(regs.wijk_codes())
     wijk_weights = _weighted(wijken, _WIJKEN, 5)
     categories = sorted(regs.category_codes("handhavingsmelding"))
+    # Cumulative weights, computed once: `choices` would sum them again on every call.
+    by_season = {
+        summer: list(
+            accumulate(
+                _REPORT_CATEGORIES.get(c, 3) * (1.5 if summer and c in _SUMMER_CATEGORIES else 1)
+                for c in categories
+            )
+        )
+        for summer in (False, True)
+    }
+    wijk_cumulative = list(accumulate(wijk_weights))
+    hour_cumulative = list(accumulate(_DAY_HOURS))
     teams = regs.team_codes()
 
     def report(rnd: random.Random, day: date) -> _Draft:
         summer = 5 <= day.month <= 9
-        weights = [
-            _REPORT_CATEGORIES.get(c, 3) * (1.5 if summer and c in _SUMMER_CATEGORIES else 1)
-            for c in categories
-        ]
-        category = rnd.choices(categories, weights)[0]
-        occurred = _local(day, rnd.choices(range(24), _DAY_HOURS)[0], rnd)
+        category = rnd.choices(categories, cum_weights=by_season[summer])[0]
+        occurred = _local(day, rnd.choices(_HOURS, cum_weights=hour_cumulative)[0], rnd)
         data: dict[str, Any] = {
             "occurred_at": _stamp(occurred),
-            "wijk": rnd.choices(wijken, wijk_weights)[0],
+            "wijk": rnd.choices(wijken, cum_weights=wijk_cumulative)[0],
             "category": category,
         }
         team = _TEAMS.get(category, "wijkhandhaving")
@@ -393,7 +403,7 @@ def _camera_incidents(plan: _Plan, year: int) -> tuple[list[_Draft], Generator, 
     category_weights = _weighted(categories, _CAMERA_CATEGORIES, 5)
 
     def incident(rnd: random.Random, camera: Camera, day: date) -> _Draft:
-        occurred = _local(day, rnd.choices(range(24), _NIGHT_HOURS)[0], rnd)
+        occurred = _local(day, rnd.choices(_HOURS, _NIGHT_HOURS)[0], rnd)
         data: dict[str, Any] = {
             "occurred_at": _stamp(occurred),
             "camera": camera.id,
