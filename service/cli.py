@@ -259,7 +259,7 @@ def simulate(
         str | None,
         typer.Option(
             help="KEY (sent as field system handhaving-app) or name:key,name:key "
-            "[default: WIJKWACHT_SIMULATE_API_KEY, WIJKWACHT_API_KEYS or the development key]",
+            "(else WIJKWACHT_SIMULATE_API_KEY, WIJKWACHT_API_KEYS or the development key)",
             show_default=False,
         ),
     ] = None,
