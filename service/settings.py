@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
     api_keys: SecretStr | None = None
+    # The key(s) `wijkwacht simulate --target http` sends with: `key` or `name:key,name:key`.
+    simulate_api_key: SecretStr | None = None
     topic_partitions: int = Field(default=6, ge=1, le=1000)
     topic_replication_factor: int = Field(default=1, ge=1, le=10)
     # Prefix of every topic, consumer group and table: `wijkwacht` is the contract; tests give
