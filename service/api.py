@@ -19,6 +19,7 @@ from sse_starlette.sse import EventSourceResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from events.registry import Registries
+from service.counting import CellKey
 from service.ingest import EventWriter, field_system_for, parse_body, validate_events
 from service.live import LiveView, Row, current_period
 from service.problems import Problem
@@ -172,7 +173,7 @@ def build_api(
         return {
             "scope": scope,
             "period": period,
-            "as_of": await _as_of(live),
+            "as_of": _as_of(live),
             "rows": [_live_row(row) for row in rows],
         }
 
@@ -186,31 +187,30 @@ def build_api(
         wijk: str | None = None,
     ) -> EventSourceResponse:
         period = _period(scope, period)
-        queue = live.subscribe()
+        subscription = live.subscribe()
 
-        def wanted(row: Row) -> bool:
+        def wanted(where: CellKey) -> bool:
             return (
-                row.scope == scope
-                and row.period == period
-                and (kind is None or row.kind == kind)
-                and (category is None or row.category == category)
-                and (wijk is None or row.wijk == wijk)
+                where.scope == scope
+                and where.period == period
+                and (kind is None or where.kind == kind)
+                and (category is None or where.category == category)
+                and (wijk is None or where.wijk == wijk)
             )
 
         async def events() -> AsyncIterator[dict[str, str]]:
             try:
                 snapshot = live.aggregates.rows(scope, period, kind, category, wijk)
-                yield _sse("snapshot", scope, period, snapshot, await _as_of(live))
+                yield _sse("snapshot", scope, period, snapshot, _as_of(live))
                 while not await request.is_disconnected():
-                    try:
-                        changed = await asyncio.wait_for(queue.get(), timeout=5)
-                    except TimeoutError:
-                        continue
-                    rows = [row for row in changed if wanted(row)]
+                    changed = await subscription.changes(wait_seconds=5)
+                    rows = [
+                        live.aggregates.row(w) for w in sorted(changed, key=_order) if wanted(w)
+                    ]
                     if rows:
-                        yield _sse("rows", scope, period, rows, await _as_of(live))
+                        yield _sse("rows", scope, period, rows, _as_of(live))
             finally:
-                live.unsubscribe(queue)
+                live.unsubscribe(subscription)
 
         return EventSourceResponse(events(), ping=15)
 
@@ -264,8 +264,12 @@ _PERIOD_FORMS = {
 _PERIOD_EXAMPLES = {"year": "2022", "month": "2022-12", "week": "2022-W52", "day": "2022-12-31"}
 
 
-async def _as_of(live: LiveView) -> dict[str, Any]:
-    return {"time": datetime.now(UTC).isoformat(), **await live.lag()}
+def _as_of(live: LiveView) -> dict[str, Any]:
+    return {"time": datetime.now(UTC).isoformat(), **live.lag()}
+
+
+def _order(where: CellKey) -> tuple[str, str, str]:
+    return (where.kind, where.category, where.wijk)
 
 
 def _live_row(row: Row) -> dict[str, Any]:

@@ -4,8 +4,8 @@ input partitions, with subscribers told of every change (for Server-Sent Events)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 
 from events.periods import LOCAL, periods_of
 from service.counting import Cell, CellKey
@@ -117,31 +118,59 @@ class Aggregates:
         return sorted(found, key=lambda r: (r.kind, r.category, r.wijk))
 
 
+class Subscription:
+    """The cells changed since a subscriber last looked. Changes coalesce: a slow reader gets
+    the latest value of every cell it missed, and nothing piles up however busy the stream."""
+
+    def __init__(self) -> None:
+        self._changed: set[CellKey] = set()
+        self._wake = asyncio.Event()
+
+    def add(self, changed: set[CellKey]) -> None:
+        self._changed |= changed
+        self._wake.set()
+
+    async def changes(self, wait_seconds: float) -> set[CellKey]:
+        """The cells changed since the last call, waiting up to `wait_seconds` for one."""
+        if not self._changed:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), wait_seconds)
+        self._wake.clear()
+        changed, self._changed = self._changed, set()
+        return changed
+
+
 class LiveView:
-    """Reads the state changelog from the beginning (no consumer group) and keeps it."""
+    """Reads the state changelog from the beginning (no consumer group) and keeps it; keeps
+    the processors' lag behind the input up to date once a second."""
+
+    LAG_INTERVAL = 1.0
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._topics = Topics(settings.namespace)
         self.aggregates = Aggregates()
-        self._subscribers: set[asyncio.Queue[list[Row]]] = set()
-        self._lag_cache: tuple[float, dict[str, Any]] | None = None
+        self._subscribers: set[Subscription] = set()
+        self._lag: dict[str, Any] = {"events_behind": None, "error": "not measured yet"}
         self.caught_up = asyncio.Event()
 
-    def subscribe(self) -> asyncio.Queue[list[Row]]:
-        queue: asyncio.Queue[list[Row]] = asyncio.Queue(maxsize=1000)
-        self._subscribers.add(queue)
-        return queue
+    def subscribe(self) -> Subscription:
+        subscription = Subscription()
+        self._subscribers.add(subscription)
+        return subscription
 
-    def unsubscribe(self, queue: asyncio.Queue[list[Row]]) -> None:
-        self._subscribers.discard(queue)
+    def unsubscribe(self, subscription: Subscription) -> None:
+        self._subscribers.discard(subscription)
 
     @property
     def subscriber_count(self) -> int:
         return len(self._subscribers)
 
     async def run(self) -> None:
-        await keep_running("live view", self._consume)
+        await asyncio.gather(
+            keep_running("live view", self._consume),
+            keep_running("live view lag", self._measure_lag),
+        )
 
     async def _consume(self) -> None:
         consumer = AIOKafkaConsumer(
@@ -163,7 +192,8 @@ class LiveView:
                 batch = await consumer.getmany(timeout_ms=100, max_records=10_000)
                 changed = self._apply(r for records in batch.values() for r in records)
                 if changed:
-                    self._publish(changed)
+                    for subscription in self._subscribers:
+                        subscription.add(changed)
                 if not self.caught_up.is_set():
                     positions = [await consumer.position(tp) for tp in tps]
                     if all(pos >= ends[tp] for pos, tp in zip(positions, tps, strict=True)):
@@ -185,55 +215,50 @@ class LiveView:
                 self.aggregates.seen_incident(record.partition, orjson.loads(value)["o"])
         return changed
 
-    def _publish(self, changed: set[CellKey]) -> None:
-        rows = [self.aggregates.row(where) for where in changed]
-        for queue in list(self._subscribers):
-            try:
-                queue.put_nowait(rows)
-            except asyncio.QueueFull:  # a client that does not read: drop it
-                self._subscribers.discard(queue)
+    def lag(self) -> dict[str, Any]:
+        """How far the processors are behind the input, per partition, as last measured."""
+        return self._lag
 
-    async def lag(self) -> dict[str, Any]:
-        """How far the processors are behind the input, per partition (cached for a second)."""
-        now = time.monotonic()
-        if self._lag_cache and now - self._lag_cache[0] < 1.0:
-            return self._lag_cache[1]
+    async def _measure_lag(self) -> None:
+        """Measure the lag once a second on long-lived clients (requests only read it)."""
         admin = AIOKafkaAdminClient(
             bootstrap_servers=self._settings.bootstrap, request_timeout_ms=3000
         )
-        result: dict[str, Any]
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._settings.bootstrap, request_timeout_ms=3000
+        )
         try:
             await admin.start()
-            committed = await admin.list_consumer_group_offsets(self._topics.worker_group)
-            ends = await self._input_end_offsets()
-            partitions = {}
-            for tp, end in ends.items():
-                done = max(
-                    self.aggregates.processed.get(tp.partition, 0),
-                    committed[tp].offset if tp in committed else 0,
-                )
-                partitions[str(tp.partition)] = max(end - done, 0)
-            result = {"events_behind": sum(partitions.values()), "partitions": partitions}
-        except Exception as exc:
-            result = {
-                "events_behind": None,
-                "error": f"Kafka unavailable: {exc.__class__.__name__}",
-            }
+            await consumer.start()
+            while True:
+                try:
+                    self._lag = await asyncio.wait_for(self._lag_once(admin, consumer), 5.0)
+                except (KafkaError, TimeoutError) as exc:
+                    self._lag = {
+                        "events_behind": None,
+                        "error": f"Kafka unavailable: {exc.__class__.__name__}",
+                    }
+                await asyncio.sleep(self.LAG_INTERVAL)
         finally:
-            await admin.close()
-        self._lag_cache = (now, result)
-        return result
-
-    async def _input_end_offsets(self) -> dict[TopicPartition, int]:
-        consumer = AIOKafkaConsumer(bootstrap_servers=self._settings.bootstrap)
-        await consumer.start()
-        try:
-            partitions = consumer.partitions_for_topic(self._topics.events) or set()
-            if not partitions:
-                await consumer._client.force_metadata_update()
-                partitions = consumer.partitions_for_topic(self._topics.events) or set()
-            tps = [TopicPartition(self._topics.events, p) for p in partitions]
-            ends: dict[TopicPartition, int] = await consumer.end_offsets(tps) if tps else {}
-            return ends
-        finally:
+            self._lag = {"events_behind": None, "error": "Kafka unavailable"}
             await consumer.stop()
+            await admin.close()
+
+    async def _lag_once(
+        self, admin: AIOKafkaAdminClient, consumer: AIOKafkaConsumer
+    ) -> dict[str, Any]:
+        committed = await admin.list_consumer_group_offsets(self._topics.worker_group)
+        partitions = consumer.partitions_for_topic(self._topics.events) or set()
+        if not partitions:
+            await consumer._client.force_metadata_update()
+            partitions = consumer.partitions_for_topic(self._topics.events) or set()
+        tps = [TopicPartition(self._topics.events, p) for p in partitions]
+        ends: dict[TopicPartition, int] = await consumer.end_offsets(tps) if tps else {}
+        behind = {}
+        for tp, end in sorted(ends.items()):
+            done = max(
+                self.aggregates.processed.get(tp.partition, 0),
+                committed[tp].offset if tp in committed else 0,
+            )
+            behind[str(tp.partition)] = max(end - done, 0)
+        return {"events_behind": sum(behind.values()), "partitions": behind}

@@ -1,4 +1,4 @@
-"""Materialiser: copies yearly aggregates from the state changelog into the store.
+"""Materialiser: copies yearly aggregates and incidents from the state changelog into the store.
 
 Values on the changelog are absolute and offset-stamped, so the store upserts them guarded by
 the stamp: redelivery, restarts and replays never move a total.
@@ -13,9 +13,9 @@ from aiokafka import AIOKafkaConsumer
 
 from service.resilience import keep_running
 from service.settings import Settings
-from service.state import CELL, decode_cell, parse_cell_key
+from service.state import CELL, INCIDENT, SEP, decode_cell, decode_incident, parse_cell_key
 from service.topics import Topics
-from storage.repository import TotalsRepository, YearCell
+from storage.repository import IncidentRow, TotalsRepository, YearCell
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,30 @@ def year_cell(key: bytes, value: bytes | None) -> YearCell | None:
         amount_cents=cell.amount_cents,
         illegal_fireworks_cents=cell.illegal_fireworks_cents,
         source_offset=cell.offset,
+    )
+
+
+def incident_row(partition: int, key: bytes, value: bytes | None) -> IncidentRow | None:
+    """The store row for a changelog record, or None if it is not an incident."""
+    if value is None or not key.startswith(INCIDENT):
+        return None
+    _, source, subject = key.decode().split(SEP)
+    incident = decode_incident(value)
+    counted = incident.contribution
+    return IncidentRow(
+        source=source,
+        subject=subject,
+        partition=partition,
+        kind=incident.kind,
+        category=counted.category if counted else None,
+        wijk=counted.wijk if counted else None,
+        year=counted.periods.year if counted else None,
+        revision=incident.revision,
+        event_id=incident.event_id,
+        amount_cents=counted.amount_cents if counted else 0,
+        illegal_fireworks_cents=counted.illegal_fireworks_cents if counted else 0,
+        withdrawn=counted is None,
+        source_offset=incident.offset,
     )
 
 
@@ -64,14 +88,20 @@ class Materialiser:
         try:
             while True:
                 batch = await consumer.getmany(timeout_ms=250, max_records=20_000)
+                records = [record for chunk in batch.values() for record in chunk]
                 cells = [
                     cell
-                    for records in batch.values()
                     for record in records
                     if (cell := year_cell(record.key, record.value)) is not None
                 ]
-                if cells:
-                    await asyncio.to_thread(self._repository.upsert_cells, cells)
+                incidents = [
+                    incident
+                    for record in records
+                    if (incident := incident_row(record.partition, record.key, record.value))
+                    is not None
+                ]
+                if cells or incidents:
+                    await asyncio.to_thread(self._repository.upsert, cells, incidents)
                 if batch:
                     await consumer.commit()
         finally:

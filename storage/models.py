@@ -17,9 +17,9 @@ class AggregateCellBase(SQLModel):
     category: str = Field(primary_key=True, max_length=64)
     wijk: str = Field(primary_key=True, max_length=64)
     year: int = Field(primary_key=True)
-    count: int = Field(sa_column=Column(BigInteger, nullable=False))
-    amount_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
-    illegal_fireworks_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
+    count: int = Field(sa_type=BigInteger)
+    amount_cents: int = Field(sa_type=BigInteger)
+    illegal_fireworks_cents: int = Field(sa_type=BigInteger)
 
 
 class AggregateCell(AggregateCellBase, table=True):
@@ -33,3 +33,44 @@ class AggregateCell(AggregateCellBase, table=True):
     updated_at: datetime = Field(
         default_factory=_now, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
+
+
+class IncidentRecord(SQLModel, table=True):
+    """One incident as counted: its highest revision, where it counts, or that it is
+    withdrawn (then kind may be known, the rest is not). No personal data: no descriptions,
+    no addresses, only codes and amounts. For drill-down and `wijkwacht reconcile`."""
+
+    __tablename__ = "incident"
+
+    source: str = Field(primary_key=True, max_length=255)
+    subject: str = Field(primary_key=True, max_length=128)
+    partition: int
+    kind: str | None = Field(default=None, max_length=32)
+    category: str | None = Field(default=None, max_length=64)
+    wijk: str | None = Field(default=None, max_length=64)
+    year: int | None = Field(default=None, index=True)
+    revision: int
+    event_id: str = Field(max_length=255)
+    amount_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
+    illegal_fireworks_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
+    withdrawn: bool
+    source_offset: int = Field(sa_column=Column(BigInteger, nullable=False))
+    updated_at: datetime = Field(
+        default_factory=_now, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class ClosedYear(SQLModel, table=True):
+    """A year whose totals were published: frozen in `published_total` when it was closed."""
+
+    __tablename__ = "closed_year"
+
+    year: int = Field(primary_key=True)
+    closed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    closed_by: str = Field(max_length=128)
+
+
+class PublishedTotal(AggregateCellBase, table=True):
+    """The totals of a closed year as they were when it was closed (summed over partitions)."""
+
+    __tablename__ = "published_total"

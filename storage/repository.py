@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from storage.errors import StorageError
-from storage.models import AggregateCell
+from storage.models import AggregateCell, ClosedYear, IncidentRecord, PublishedTotal
 
 GROUPS = ("kind", "category", "wijk")
 _BATCH = 500
@@ -32,6 +32,38 @@ class YearCell:
     amount_cents: int
     illegal_fireworks_cents: int
     source_offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentRow:
+    """An incident as the processors last counted it, stamped with its input offset."""
+
+    source: str
+    subject: str
+    partition: int
+    kind: str | None
+    category: str | None
+    wijk: str | None
+    year: int | None
+    revision: int
+    event_id: str
+    amount_cents: int
+    illegal_fireworks_cents: int
+    withdrawn: bool
+    source_offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class Closing:
+    """When a year was closed and by whom."""
+
+    year: int
+    closed_at: datetime
+    closed_by: str
+
+
+class YearClosed(StorageError):
+    """The year is closed already."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,12 +96,49 @@ class TotalsRepository(abc.ABC):
         """Totals of one year, summed over partitions, grouped by a subset of GROUPS."""
 
     @abc.abstractmethod
+    def upsert_incidents(self, incidents: Sequence[IncidentRow]) -> None:
+        """Store incidents; each keeps whichever version has the higher offset."""
+
+    @abc.abstractmethod
+    def upsert(self, cells: Sequence[YearCell], incidents: Sequence[IncidentRow]) -> None:
+        """`upsert_cells` and `upsert_incidents` in one transaction."""
+
+    @abc.abstractmethod
+    def incident_totals(self, *, year: int) -> list[TotalRow]:
+        """A year's totals recomputed from the incident rows, per kind, category and wijk."""
+
+    @abc.abstractmethod
+    def published_totals(
+        self,
+        *,
+        year: int,
+        group_by: Sequence[str] = GROUPS,
+        kind: str | None = None,
+        category: str | None = None,
+        wijk: str | None = None,
+    ) -> list[TotalRow]:
+        """A closed year's totals as published (empty for an open year)."""
+
+    @abc.abstractmethod
+    def closing(self, year: int) -> Closing | None:
+        """When `year` was closed, or None while it is open."""
+
+    @abc.abstractmethod
+    def close_year(self, year: int, by: str) -> Closing:
+        """Freeze the year's current totals as published; YearClosed if it was already."""
+
+    @abc.abstractmethod
+    def years(self) -> list[int]:
+        """Every year that has a non-zero total, ascending."""
+
+    @abc.abstractmethod
     def ping(self) -> None:
         """Raise StorageError unless the store answers."""
 
     @abc.abstractmethod
     def clear_aggregates(self) -> int:
-        """Delete every materialised aggregate (for a replay); return how many rows went."""
+        """Delete every materialised aggregate and incident row (derived data, for a replay);
+        return how many rows went. Closed years and their published totals stay."""
 
 
 class SqlTotalsRepository(TotalsRepository):
@@ -78,6 +147,17 @@ class SqlTotalsRepository(TotalsRepository):
         self._insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
 
     def upsert_cells(self, cells: Sequence[YearCell]) -> None:
+        self.upsert(cells, [])
+
+    def upsert_incidents(self, incidents: Sequence[IncidentRow]) -> None:
+        self.upsert([], incidents)
+
+    def upsert(self, cells: Sequence[YearCell], incidents: Sequence[IncidentRow]) -> None:
+        with self._engine.begin() as connection:
+            self._upsert_cells(connection, cells)
+            self._upsert_incidents(connection, incidents)
+
+    def _upsert_cells(self, connection: Connection, cells: Sequence[YearCell]) -> None:
         latest: dict[tuple[int, str, str, str, int], YearCell] = {}
         for cell in cells:
             key = (cell.partition, cell.kind, cell.category, cell.wijk, cell.year)
@@ -85,24 +165,42 @@ class SqlTotalsRepository(TotalsRepository):
                 latest[key] = cell
         rows = [_row(cell) for cell in latest.values()]
         table = AggregateCell.__table__  # type: ignore[attr-defined]
-        with self._engine.begin() as connection:
-            for start in range(0, len(rows), _BATCH):
-                stmt = self._insert(table).values(rows[start : start + _BATCH])
-                stmt = stmt.on_conflict_do_update(
-                    index_elements=["partition", "kind", "category", "wijk", "year"],
-                    set_={
-                        name: stmt.excluded[name]
-                        for name in (
-                            "count",
-                            "amount_cents",
-                            "illegal_fireworks_cents",
-                            "source_offset",
-                            "updated_at",
-                        )
-                    },
-                    where=table.c.source_offset < stmt.excluded.source_offset,
-                )
-                connection.execute(stmt)
+        for start in range(0, len(rows), _BATCH):
+            stmt = self._insert(table).values(rows[start : start + _BATCH])
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["partition", "kind", "category", "wijk", "year"],
+                set_={
+                    name: stmt.excluded[name]
+                    for name in (
+                        "count",
+                        "amount_cents",
+                        "illegal_fireworks_cents",
+                        "source_offset",
+                        "updated_at",
+                    )
+                },
+                where=table.c.source_offset < stmt.excluded.source_offset,
+            )
+            connection.execute(stmt)
+
+    def _upsert_incidents(self, connection: Connection, incidents: Sequence[IncidentRow]) -> None:
+        latest: dict[tuple[str, str], IncidentRow] = {}
+        for incident in incidents:
+            key = (incident.source, incident.subject)
+            if key not in latest or latest[key].source_offset < incident.source_offset:
+                latest[key] = incident
+        now = datetime.now(UTC)
+        rows = [{**_fields(i), "updated_at": now} for i in latest.values()]
+        table = IncidentRecord.__table__  # type: ignore[attr-defined]
+        changing = [c.name for c in table.columns if c.name not in ("source", "subject")]
+        for start in range(0, len(rows), _BATCH):
+            stmt = self._insert(table).values(rows[start : start + _BATCH])
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["source", "subject"],
+                set_={name: stmt.excluded[name] for name in changing},
+                where=table.c.source_offset < stmt.excluded.source_offset,
+            )
+            connection.execute(stmt)
 
     def totals(
         self,
@@ -113,12 +211,41 @@ class SqlTotalsRepository(TotalsRepository):
         category: str | None = None,
         wijk: str | None = None,
     ) -> list[TotalRow]:
+        table = AggregateCell.__table__  # type: ignore[attr-defined]
+        filters = {"kind": kind, "category": category, "wijk": wijk}
+        return self._grouped(table, year, group_by, filters)
+
+    def published_totals(
+        self,
+        *,
+        year: int,
+        group_by: Sequence[str] = GROUPS,
+        kind: str | None = None,
+        category: str | None = None,
+        wijk: str | None = None,
+    ) -> list[TotalRow]:
+        table = PublishedTotal.__table__  # type: ignore[attr-defined]
+        filters = {"kind": kind, "category": category, "wijk": wijk}
+        return self._grouped(table, year, group_by, filters)
+
+    def incident_totals(self, *, year: int) -> list[TotalRow]:
+        table = IncidentRecord.__table__  # type: ignore[attr-defined]
+        counted = table.select().where(table.c.withdrawn.is_(False)).subquery()
+        return self._grouped(counted, year, GROUPS, {}, count=func.count())
+
+    def _grouped(
+        self,
+        table: Any,
+        year: int,
+        group_by: Sequence[str],
+        filters: dict[str, str | None],
+        count: Any = None,
+    ) -> list[TotalRow]:
         unknown = set(group_by) - set(GROUPS)
         if unknown:
             raise StorageError(f"cannot group by {', '.join(sorted(unknown))}")
-        table = AggregateCell.__table__  # type: ignore[attr-defined]
         groups = [table.c[name] for name in GROUPS if name in group_by]
-        count = func.sum(table.c["count"])
+        count = func.sum(table.c["count"]) if count is None else count
         query = (
             select(
                 *groups,
@@ -131,7 +258,7 @@ class SqlTotalsRepository(TotalsRepository):
             .having(count != 0)
             .order_by(*groups)
         )
-        for name, value in (("kind", kind), ("category", category), ("wijk", wijk)):
+        for name, value in filters.items():
             if value is not None:
                 query = query.where(table.c[name] == value)
         with self._engine.connect() as connection:
@@ -152,10 +279,61 @@ class SqlTotalsRepository(TotalsRepository):
             )
         return rows
 
-    def clear_aggregates(self) -> int:
-        table = AggregateCell.__table__  # type: ignore[attr-defined]
+    def closing(self, year: int) -> Closing | None:
+        table = ClosedYear.__table__  # type: ignore[attr-defined]
+        with self._engine.connect() as connection:
+            found = connection.execute(table.select().where(table.c.year == year)).first()
+        if found is None:
+            return None
+        return Closing(found.year, _aware(found.closed_at), found.closed_by)
+
+    def close_year(self, year: int, by: str) -> Closing:
+        closed = ClosedYear.__table__  # type: ignore[attr-defined]
+        published = PublishedTotal.__table__  # type: ignore[attr-defined]
+        closing = Closing(year, datetime.now(UTC), by)
+        rows = [
+            {
+                "kind": r.kind,
+                "category": r.category,
+                "wijk": r.wijk,
+                "year": year,
+                "count": r.count,
+                "amount_cents": r.amount_cents,
+                "illegal_fireworks_cents": r.illegal_fireworks_cents,
+            }
+            for r in self.totals(year=year)
+        ]
         with self._engine.begin() as connection:
-            return int(connection.execute(table.delete()).rowcount)
+            inserted = connection.execute(
+                self._insert(closed)
+                .values(year=year, closed_at=closing.closed_at, closed_by=by)
+                .on_conflict_do_nothing(index_elements=["year"])
+                .returning(closed.c.year)
+            )
+            if inserted.first() is None:
+                raise YearClosed(f"year {year} is closed already")
+            for start in range(0, len(rows), _BATCH):
+                connection.execute(published.insert().values(rows[start : start + _BATCH]))
+        return closing
+
+    def years(self) -> list[int]:
+        table = AggregateCell.__table__  # type: ignore[attr-defined]
+        query = (
+            select(table.c.year)
+            .group_by(table.c.year)
+            .having(func.sum(table.c["count"]) != 0)
+            .order_by(table.c.year)
+        )
+        with self._engine.connect() as connection:
+            return [int(year) for (year,) in connection.execute(query)]
+
+    def clear_aggregates(self) -> int:
+        cleared = 0
+        with self._engine.begin() as connection:
+            for model in (AggregateCell, IncidentRecord):
+                table = model.__table__  # type: ignore[union-attr]
+                cleared += int(connection.execute(table.delete()).rowcount)
+        return cleared
 
     def ping(self) -> None:
         try:
@@ -178,3 +356,12 @@ def _row(cell: YearCell) -> dict[str, Any]:
         "source_offset": cell.source_offset,
         "updated_at": datetime.now(UTC),
     }
+
+
+def _fields(incident: IncidentRow) -> dict[str, Any]:
+    return {name: getattr(incident, name) for name in IncidentRow.__slots__}
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes for what was written in UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -10,7 +10,7 @@ from sqlalchemy import inspect
 from storage.engine import make_engine
 from storage.errors import StorageError
 from storage.migrate import upgrade
-from storage.repository import SqlTotalsRepository, TotalRow, YearCell
+from storage.repository import IncidentRow, SqlTotalsRepository, TotalRow, YearCell, YearClosed
 
 pytestmark = pytest.mark.integration
 
@@ -56,7 +56,7 @@ def test_migrations_run_twice_and_concurrently(database_url: str) -> None:
     upgrade(database_url)
     assert errors == []
     tables = inspect(make_engine(database_url)).get_table_names()
-    assert {"aggregate_cell", "alembic_version"} <= set(tables)
+    assert {"aggregate_cell", "incident", "closed_year", "published_total"} <= set(tables)
 
 
 def test_totals_sum_partitions_and_an_older_offset_never_wins(
@@ -103,3 +103,70 @@ def test_ping_fails_on_unreachable_store() -> None:
     unreachable = SqlTotalsRepository(make_engine("postgresql://nobody@127.0.0.1:1/none"))
     with pytest.raises(StorageError):
         unreachable.ping()
+
+
+def incident(subject: str, offset: int, **fields: object) -> IncidentRow:
+    values: dict = {
+        "source": "urn:nld:gemeente-zoetermeer:systeem:schade-app",
+        "subject": subject,
+        "partition": 0,
+        "kind": "jaarwisselingsschade",
+        "category": "verharding",
+        "wijk": "dorp",
+        "year": 2022,
+        "revision": 1,
+        "event_id": f"id-{subject}-{offset}",
+        "amount_cents": 100,
+        "illegal_fireworks_cents": 10,
+        "withdrawn": False,
+        "source_offset": offset,
+    }
+    values.update(fields)
+    return IncidentRow(**values)
+
+
+def test_incidents_keep_the_newest_version_and_recompute_the_year(
+    repository: SqlTotalsRepository,
+) -> None:
+    repository.upsert(
+        [cell(0, 2, 3)],
+        [incident("JW-1", 1), incident("JW-2", 3, revision=2, wijk="rokkeveen")],
+    )
+    repository.upsert_incidents(
+        [
+            incident("JW-1", 0, wijk="palenstein"),  # an older version redelivered: ignored
+            incident("JW-3", 5),
+            incident("JW-3", 6, withdrawn=True, category=None, wijk=None, year=None),
+        ]
+    )
+    assert repository.incident_totals(year=2022) == [
+        TotalRow("jaarwisselingsschade", "verharding", "dorp", 1, 100, 10),
+        TotalRow("jaarwisselingsschade", "verharding", "rokkeveen", 1, 100, 10),
+    ]
+    assert repository.incident_totals(year=2021) == []
+    assert repository.clear_aggregates() == 4  # one cell, three incidents
+    assert repository.incident_totals(year=2022) == []
+
+
+def test_closing_a_year_freezes_its_totals_once(repository: SqlTotalsRepository) -> None:
+    repository.upsert_cells([cell(0, 3, 10), cell(1, 2, 4, year=2021)])
+    assert repository.closing(2022) is None
+    closing = repository.close_year(2022, by="controller")
+    assert (closing.year, closing.closed_by) == (2022, "controller")
+    assert repository.closing(2022) == closing
+    with pytest.raises(YearClosed, match="year 2022 is closed already"):
+        repository.close_year(2022, by="someone else")
+    repository.upsert_cells([cell(0, 4, 11)])  # a late event: counted, not published
+    assert repository.totals(year=2022)[0].count == 4
+    assert repository.published_totals(year=2022) == [
+        TotalRow("jaarwisselingsschade", "verharding", "dorp", 3, 300, 30)
+    ]
+    assert repository.published_totals(year=2021) == []
+    repository.clear_aggregates()  # a replay keeps what was published
+    assert repository.published_totals(year=2022, group_by=["kind"])[0].count == 3
+    assert repository.years() == []
+
+
+def test_years_with_figures(repository: SqlTotalsRepository) -> None:
+    repository.upsert_cells([cell(0, 3, 10), cell(1, 2, 4, year=2020), cell(2, 0, 4, year=2019)])
+    assert repository.years() == [2020, 2022]

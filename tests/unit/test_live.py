@@ -1,7 +1,8 @@
+import asyncio
 from datetime import UTC, datetime
 
 from service.counting import Cell, CellKey
-from service.live import Aggregates, current_period
+from service.live import Aggregates, Subscription, current_period
 
 WHERE = CellKey("handhavingsmelding", "afval", "dorp", "year", "2022")
 
@@ -40,3 +41,25 @@ def test_current_period_is_local() -> None:
     assert current_period("day", moment) == "2023-01-01"
     assert current_period("week", moment) == "2022-W52"
     assert current_period("year", moment) == "2023"
+
+
+def test_a_subscription_coalesces_changes_and_never_overflows() -> None:
+    async def scenario() -> tuple[set[CellKey], set[CellKey]]:
+        subscription = Subscription()
+        other = CellKey("cameraincident", "geweld", "stadshart", "year", "2022")
+        for _ in range(100_000):  # a reader far behind: the same cells over and over
+            subscription.add({WHERE})
+        subscription.add({other})
+        first = await subscription.changes(wait_seconds=1)
+        later = asyncio.create_task(subscription.changes(wait_seconds=5))
+        await asyncio.sleep(0)
+        subscription.add({WHERE})
+        return first, await later
+
+    first, second = asyncio.run(scenario())
+    assert first == {WHERE, CellKey("cameraincident", "geweld", "stadshart", "year", "2022")}
+    assert second == {WHERE}
+
+
+def test_a_subscription_without_changes_returns_empty_after_waiting() -> None:
+    assert asyncio.run(Subscription().changes(wait_seconds=0.01)) == set()
