@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import FastAPI, Header, Query, Request
+from fastapi import FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sse_starlette.sse import EventSourceResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -26,10 +26,11 @@ from service.problems import Problem
 from service.resilience import kafka_answers
 from service.settings import Settings
 from service.topics import ensure_topics
+from service.yearly import Figures, Key, YearTotals, compare, year_totals
 from storage.engine import make_engine
 from storage.errors import StorageError
 from storage.migrate import upgrade
-from storage.repository import GROUPS, SqlTotalsRepository, TotalsRepository
+from storage.repository import GROUPS, SqlTotalsRepository, TotalsRepository, YearClosed
 
 log = logging.getLogger(__name__)
 Scope = Literal["day", "week", "month", "year"]
@@ -50,10 +51,53 @@ class TotalRowOut(BaseModel):
     illegal_fireworks_cents: int
 
 
+class ClosingOut(BaseModel):
+    closed_at: datetime
+    closed_by: str
+
+
 class TotalsOut(BaseModel):
     year: int
     group_by: list[str]
-    rows: list[TotalRowOut]
+    rows: list[TotalRowOut] = Field(
+        description="The year's totals; for a closed year, as published when it was closed"
+    )
+    closed: ClosingOut | None = Field(description="When and by whom the year was closed")
+    adjustments: list[TotalRowOut] = Field(
+        description="Closed years only: what changed after closing (late events, revisions, "
+        "withdrawals), as differences; never included in rows"
+    )
+
+
+class FiguresOut(BaseModel):
+    count: int
+    amount_cents: int
+    illegal_fireworks_cents: int
+
+
+class ChangeOut(BaseModel):
+    count: float | None
+    amount_cents: float | None
+    illegal_fireworks_cents: float | None
+
+
+class CompareRowOut(BaseModel):
+    kind: str | None
+    category: str | None
+    wijk: str | None
+    year: FiguresOut
+    base: FiguresOut
+    difference: FiguresOut
+    change_percent: ChangeOut = Field(description="null where the base year has 0")
+
+
+class CompareOut(BaseModel):
+    year: int
+    base: int
+    group_by: list[str]
+    rows: list[CompareRowOut]
+    closed: dict[str, ClosingOut | None]
+    adjustments: dict[str, list[TotalRowOut]]
 
 
 def build_api(
@@ -132,14 +176,7 @@ def build_api(
         receipt = await writer.write(events)
         return Accepted(accepted=receipt.accepted, duplicates=receipt.duplicates, ids=receipt.ids)
 
-    @app.get("/v1/totals", response_model=TotalsOut, summary="Yearly totals from the store")
-    def get_totals(
-        year: Annotated[int, Query(ge=2000, le=2100)],
-        group_by: Annotated[str, Query(pattern=r"^(|[a-z,]+)$")] = "kind,category,wijk",
-        kind: str | None = None,
-        category: str | None = None,
-        wijk: str | None = None,
-    ) -> TotalsOut:
+    def read_year(year: int, group_by: str, **where: str | None) -> YearTotals:
         groups = [g for g in group_by.split(",") if g]
         unknown = [g for g in groups if g not in GROUPS]
         if unknown:
@@ -149,16 +186,86 @@ def build_api(
                 f"group_by: cannot group by {', '.join(unknown)}; use any of {', '.join(GROUPS)}",
             )
         try:
-            rows = repository.totals(
-                year=year, group_by=groups, kind=kind, category=category, wijk=wijk
-            )
+            return year_totals(repository, year, groups, **where)
         except StorageError as exc:
             raise Problem(503, "Service Unavailable", "the store is unavailable") from exc
+
+    @app.get("/v1/totals", response_model=TotalsOut, summary="Yearly totals from the store")
+    def get_totals(
+        year: Annotated[int, Query(ge=2000, le=2100)],
+        group_by: Annotated[str, Query(pattern=r"^(|[a-z,]+)$")] = "kind,category,wijk",
+        kind: str | None = None,
+        category: str | None = None,
+        wijk: str | None = None,
+    ) -> TotalsOut:
+        totals = read_year(year, group_by, kind=kind, category=category, wijk=wijk)
         return TotalsOut(
             year=year,
-            group_by=[g for g in GROUPS if g in groups],
-            rows=[_row_out(row) for row in rows],
+            group_by=list(totals.group_by),
+            rows=_rows_out(totals.rows),
+            closed=_closing_out(totals),
+            adjustments=_rows_out(totals.adjustments),
         )
+
+    @app.get(
+        "/v1/totals/compare",
+        response_model=CompareOut,
+        summary="Two years side by side, with the difference and the percentage change",
+    )
+    def get_compare(
+        year: Annotated[int, Query(ge=2000, le=2100)],
+        base: Annotated[int, Query(ge=2000, le=2100)],
+        group_by: Annotated[str, Query(pattern=r"^(|[a-z,]+)$")] = "kind,category,wijk",
+        kind: str | None = None,
+        category: str | None = None,
+        wijk: str | None = None,
+    ) -> CompareOut:
+        where = {"kind": kind, "category": category, "wijk": wijk}
+        this, before = read_year(year, group_by, **where), read_year(base, group_by, **where)
+        return CompareOut(
+            year=year,
+            base=base,
+            group_by=list(this.group_by),
+            rows=[
+                CompareRowOut(
+                    kind=c.key[0],
+                    category=c.key[1],
+                    wijk=c.key[2],
+                    year=_figures_out(c.year),
+                    base=_figures_out(c.base),
+                    difference=_figures_out(c.difference),
+                    change_percent=ChangeOut(
+                        count=c.change_percent("count"),
+                        amount_cents=c.change_percent("amount_cents"),
+                        illegal_fireworks_cents=c.change_percent("illegal_fireworks_cents"),
+                    ),
+                )
+                for c in compare(this, before)
+            ],
+            closed={str(t.year): _closing_out(t) for t in (this, before)},
+            adjustments={str(t.year): _rows_out(t.adjustments) for t in (this, before)},
+        )
+
+    @app.post(
+        "/v1/years/{year}/close",
+        response_model=ClosingOut,
+        status_code=201,
+        summary="Close a year (operators only): freeze its totals as published",
+        responses={409: {"description": "The year is closed already"}},
+    )
+    def close(
+        year: Annotated[int, Path(ge=2000, le=2100)],
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> ClosingOut:
+        operator = field_system_for(authorization, settings.operator_keys)
+        try:
+            closing = repository.close_year(year, by=operator)
+        except YearClosed as exc:
+            raise Problem(409, "Conflict", str(exc)) from exc
+        except StorageError as exc:
+            raise Problem(503, "Service Unavailable", "the store is unavailable") from exc
+        log.info("year %d closed by %s", year, operator)
+        return ClosingOut(closed_at=closing.closed_at, closed_by=closing.closed_by)
 
     @app.get("/v1/live", summary="Running aggregates from the stream processors")
     async def get_live(
@@ -285,15 +392,25 @@ def _sse(
     return {"event": name, "data": orjson.dumps(body).decode()}
 
 
-def _row_out(row: Any) -> TotalRowOut:
-    return TotalRowOut(
-        kind=row.kind,
-        category=row.category,
-        wijk=row.wijk,
-        count=row.count,
-        amount_cents=row.amount_cents,
-        illegal_fireworks_cents=row.illegal_fireworks_cents,
+def _rows_out(rows: dict[Key, Figures]) -> list[TotalRowOut]:
+    return [
+        TotalRowOut(kind=k[0], category=k[1], wijk=k[2], **_figures_out(f).model_dump())
+        for k, f in rows.items()
+    ]
+
+
+def _figures_out(figures: Figures) -> FiguresOut:
+    return FiguresOut(
+        count=figures.count,
+        amount_cents=figures.amount_cents,
+        illegal_fireworks_cents=figures.illegal_fireworks_cents,
     )
+
+
+def _closing_out(totals: YearTotals) -> ClosingOut | None:
+    if totals.closing is None:
+        return None
+    return ClosingOut(closed_at=totals.closing.closed_at, closed_by=totals.closing.closed_by)
 
 
 async def _read_body(request: Request, limit: int) -> bytes:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import orjson
 import typer
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from events.errors import InvalidEvent, RegistryError
 from events.models import parse_event
@@ -39,6 +40,7 @@ from service.simulate import simulate as generate
 
 if TYPE_CHECKING:
     from service.senders import Tally
+    from storage.repository import TotalsRepository
 
 app = typer.Typer(
     name="wijkwacht",
@@ -174,6 +176,64 @@ def replay() -> None:
         f"state emptied on {result['partitions']} partitions and "
         f"{result['store_rows_cleared']} store rows cleared; "
         "start the workers to rebuild from offset 0"
+    )
+
+
+def _store(settings: Settings) -> TotalsRepository:
+    """The store, migrated; a clear one-line error when it cannot be reached."""
+    from storage.engine import make_engine
+    from storage.errors import StorageError
+    from storage.migrate import upgrade
+    from storage.repository import SqlTotalsRepository
+
+    try:
+        upgrade(settings.store_url)
+        repository = SqlTotalsRepository(make_engine(settings.store_url))
+        repository.ping()
+    except (StorageError, OSError, SQLAlchemyError) as exc:
+        fail(f"the store at {settings.store_url} cannot be reached: {exc}", 1)
+    return repository
+
+
+@app.command()
+def reconcile(
+    year: Annotated[int, typer.Option(help="The year to check", min=2000, max=2100)],
+) -> None:
+    """Recompute a year from the stored incidents and print every difference with the
+    materialised totals; exit 0 only if there is none. Run it when the processors have
+    caught up (GET /v1/live: as_of.events_behind 0): mid-stream the two may be a batch apart."""
+    from service.yearly import reconcile as differences
+
+    repository = _store(load_settings())
+    found = differences(repository.totals(year=year), repository.incident_totals(year=year))
+    for line in found:
+        typer.echo(line)
+    if found:
+        fail(f"{year}: {len(found)} difference(s) between totals and incidents", 1)
+    rows = repository.totals(year=year)
+    typer.echo(
+        f"{year}: totals and incidents agree ({len(rows)} rows, "
+        f"{sum(r.count for r in rows)} incidents counted)"
+    )
+
+
+@app.command("close-year")
+def close_year(
+    year: Annotated[int, typer.Option(help="The year to close", min=2000, max=2100)],
+    by: Annotated[str, typer.Option(help="Who closes it (recorded with the closing)")],
+) -> None:
+    """Freeze a year's totals as published. Events for it that arrive later are still counted,
+    as post-closing adjustments shown beside the published figures."""
+    from storage.repository import YearClosed
+
+    repository = _store(load_settings())
+    try:
+        closing = repository.close_year(year, by=by)
+    except YearClosed as exc:
+        fail(str(exc), 1)
+    total = sum(r.count for r in repository.published_totals(year=year))
+    typer.echo(
+        f"{year} closed at {closing.closed_at.isoformat()} by {by}: {total} incidents published"
     )
 
 

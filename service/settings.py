@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
     api_keys: SecretStr | None = None
+    # Operators allowed to close a year over the API: `name:key,name:key` (none by default).
+    admin_keys: SecretStr | None = None
     # The key(s) `wijkwacht simulate --target http` sends with: `key` or `name:key,name:key`.
     simulate_api_key: SecretStr | None = None
     topic_partitions: int = Field(default=6, ge=1, le=1000)
@@ -74,7 +76,7 @@ class Settings(BaseSettings):
             raise ValueError("must be lowercase letters, digits and '-', starting with a letter")
         return value
 
-    @field_validator("api_keys")
+    @field_validator("api_keys", "admin_keys")
     @classmethod
     def _api_keys_form(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None or value.get_secret_value().strip() == "":
@@ -122,6 +124,13 @@ class Settings(BaseSettings):
         if self.api_keys is None:
             return {}
         return {key: name for name, key in parse_api_keys(self.api_keys.get_secret_value())}
+
+    @cached_property
+    def operator_keys(self) -> dict[str, str]:
+        """Admin key → operator name."""
+        if self.admin_keys is None:
+            return {}
+        return {key: name for name, key in parse_api_keys(self.admin_keys.get_secret_value())}
 
 
 def parse_api_keys(text: str) -> list[tuple[str, str]]:

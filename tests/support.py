@@ -201,4 +201,6 @@ def settings_env(settings: object) -> dict[str, str]:
         env["WIJKWACHT_KAFKA_BOOTSTRAP"] = settings.kafka_bootstrap
     if settings.api_keys:
         env["WIJKWACHT_API_KEYS"] = settings.api_keys.get_secret_value()
+    if settings.admin_keys:
+        env["WIJKWACHT_ADMIN_KEYS"] = settings.admin_keys.get_secret_value()
     return env

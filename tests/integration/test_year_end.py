@@ -1,0 +1,136 @@
+"""Year-end reading on both databases: totals and compare over HTTP, closing a year (admin
+key only, once), late events as adjustments beside the published figures, and reconcile."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+from typer.testing import CliRunner
+
+from events.registry import load_registries
+from service.api import build_api
+from service.cli import app
+from service.settings import Settings
+from storage.engine import make_engine
+from storage.migrate import upgrade
+from storage.repository import SqlTotalsRepository
+from tests.integration.kafka_util import ensure
+from tests.integration.test_store import cell, incident
+from tests.support import settings_env
+
+pytestmark = pytest.mark.integration
+ADMIN = {"Authorization": "Bearer controller-key-000000001"}
+FIELD_SYSTEM = {"Authorization": "Bearer test-key-handhaving-0001"}
+
+
+@pytest.fixture
+def year_end(settings: Settings, database_url: str) -> Settings:
+    settings = settings.model_copy(
+        update={
+            "database_url": database_url,
+            "admin_keys": SecretStr("controller:controller-key-000000001"),
+        }
+    )
+    upgrade(settings.store_url)
+    return settings
+
+
+@pytest.fixture
+def repository(year_end: Settings) -> SqlTotalsRepository:
+    return SqlTotalsRepository(make_engine(year_end.store_url))
+
+
+@pytest.fixture
+def client(year_end: Settings) -> Iterator[TestClient]:
+    ensure(year_end)
+    with TestClient(build_api(year_end, load_registries())) as client:
+        yield client
+
+
+def test_closing_a_year_publishes_it_and_late_events_become_adjustments(
+    client: TestClient, repository: SqlTotalsRepository
+) -> None:
+    repository.upsert_cells([cell(0, 3, 10), cell(1, 2, 4, wijk="rokkeveen")])
+    open_year = client.get("/v1/totals", params={"year": 2022}).json()
+    assert open_year["closed"] is None and open_year["adjustments"] == []
+    assert [r["count"] for r in open_year["rows"]] == [3, 2]
+
+    assert client.post("/v1/years/2022/close").status_code == 401
+    refused = client.post("/v1/years/2022/close", headers=FIELD_SYSTEM)
+    assert refused.status_code == 401  # a field system's key is no operator's key
+    closed = client.post("/v1/years/2022/close", headers=ADMIN)
+    assert closed.status_code == 201, closed.text
+    assert closed.json()["closed_by"] == "controller"
+    again = client.post("/v1/years/2022/close", headers=ADMIN)
+    assert again.status_code == 409
+    assert again.json()["detail"] == "year 2022 is closed already"
+
+    repository.upsert_cells([cell(0, 4, 11), cell(2, 1, 12, wijk="palenstein")])  # late events
+    totals = client.get("/v1/totals", params={"year": 2022}).json()
+    assert totals["closed"]["closed_by"] == "controller"
+    assert [(r["wijk"], r["count"]) for r in totals["rows"]] == [("dorp", 3), ("rokkeveen", 2)]
+    assert [(r["wijk"], r["count"], r["amount_cents"]) for r in totals["adjustments"]] == [
+        ("dorp", 1, 100),
+        ("palenstein", 1, 100),
+    ]
+    by_kind = client.get("/v1/totals", params={"year": 2022, "group_by": "kind"}).json()
+    assert [r["count"] for r in by_kind["rows"]] == [5]
+    assert [r["count"] for r in by_kind["adjustments"]] == [2]
+
+
+def test_compare_puts_two_years_side_by_side(
+    client: TestClient, repository: SqlTotalsRepository
+) -> None:
+    repository.upsert_cells(
+        [
+            cell(0, 8989, 1, kind="handhavingsmelding", category="afval"),
+            cell(0, 8611, 2, kind="handhavingsmelding", category="afval", year=2021),
+            cell(1, 4, 3, year=2021),  # damage only in the base year
+        ]
+    )
+    response = client.get(
+        "/v1/totals/compare", params={"year": 2022, "base": 2021, "group_by": "kind"}
+    )
+    assert response.status_code == 200, response.text
+    rows = {r["kind"]: r for r in response.json()["rows"]}
+    reports = rows["handhavingsmelding"]
+    assert (reports["year"]["count"], reports["base"]["count"]) == (8989, 8611)
+    assert reports["difference"]["count"] == 378
+    assert reports["change_percent"]["count"] == 4.4
+    damage = rows["jaarwisselingsschade"]
+    assert damage["year"]["count"] == 0 and damage["change_percent"]["count"] == -100.0
+    assert response.json()["closed"] == {"2022": None, "2021": None}
+    bad = client.get("/v1/totals/compare", params={"year": 2022, "base": 2021, "group_by": "x"})
+    assert bad.status_code == 400 and "group_by" in bad.json()["detail"]
+
+
+def test_reconcile_finds_every_difference_and_close_year_from_the_cli(
+    year_end: Settings, repository: SqlTotalsRepository
+) -> None:
+    env = settings_env(year_end)
+    repository.upsert([cell(0, 1, 10)], [incident("JW-1", 10)])
+    agreed = CliRunner().invoke(app, ["reconcile", "--year", "2022"], env=env)
+    assert agreed.exit_code == 0, agreed.output
+    assert "2022: totals and incidents agree (1 rows, 1 incidents counted)" in agreed.output
+
+    repository.upsert_incidents([incident("JW-2", 11, wijk="rokkeveen")])  # no cell for it
+    differs = CliRunner().invoke(app, ["reconcile", "--year", "2022"], env=env)
+    assert differs.exit_code == 1
+    assert "jaarwisselingsschade/verharding/rokkeveen: totals count 0" in differs.output
+    assert "incidents count 1" in differs.output
+
+    closed = CliRunner().invoke(app, ["close-year", "--year", "2022", "--by", "j.jansen"], env=env)
+    assert closed.exit_code == 0, closed.output
+    assert "by j.jansen: 1 incidents published" in closed.output
+    twice = CliRunner().invoke(app, ["close-year", "--year", "2022", "--by", "x"], env=env)
+    assert twice.exit_code == 1 and "year 2022 is closed already" in twice.output
+
+
+def test_reconcile_says_when_the_store_cannot_be_reached() -> None:
+    env = {"WIJKWACHT_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}
+    result = CliRunner().invoke(app, ["reconcile", "--year", "2022"], env=env)
+    assert result.exit_code == 1
+    assert "cannot be reached" in result.output
