@@ -17,6 +17,7 @@ from storage.models import AggregateCell, ClosedYear, IncidentRecord, PublishedT
 
 GROUPS = ("kind", "category", "wijk")
 _BATCH = 500
+_CELL_KEY = ("partition", "kind", "category", "wijk", "year")
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,24 +165,8 @@ class SqlTotalsRepository(TotalsRepository):
             if key not in latest or latest[key].source_offset < cell.source_offset:
                 latest[key] = cell
         rows = [_row(cell) for cell in latest.values()]
-        table = AggregateCell.__table__  # type: ignore[attr-defined]
-        for start in range(0, len(rows), _BATCH):
-            stmt = self._insert(table).values(rows[start : start + _BATCH])
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["partition", "kind", "category", "wijk", "year"],
-                set_={
-                    name: stmt.excluded[name]
-                    for name in (
-                        "count",
-                        "amount_cents",
-                        "illegal_fireworks_cents",
-                        "source_offset",
-                        "updated_at",
-                    )
-                },
-                where=table.c.source_offset < stmt.excluded.source_offset,
-            )
-            connection.execute(stmt)
+        if rows:
+            connection.execute(self._upsert_statement(AggregateCell, _CELL_KEY), rows)
 
     def _upsert_incidents(self, connection: Connection, incidents: Sequence[IncidentRow]) -> None:
         latest: dict[tuple[str, str], IncidentRow] = {}
@@ -191,16 +176,19 @@ class SqlTotalsRepository(TotalsRepository):
                 latest[key] = incident
         now = datetime.now(UTC)
         rows = [{**_fields(i), "updated_at": now} for i in latest.values()]
-        table = IncidentRecord.__table__  # type: ignore[attr-defined]
-        changing = [c.name for c in table.columns if c.name not in ("source", "subject")]
-        for start in range(0, len(rows), _BATCH):
-            stmt = self._insert(table).values(rows[start : start + _BATCH])
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["source", "subject"],
-                set_={name: stmt.excluded[name] for name in changing},
-                where=table.c.source_offset < stmt.excluded.source_offset,
-            )
-            connection.execute(stmt)
+        if rows:
+            connection.execute(self._upsert_statement(IncidentRecord, ("source", "subject")), rows)
+
+    def _upsert_statement(self, model: Any, key: tuple[str, ...]) -> Any:
+        """INSERT … ON CONFLICT DO UPDATE where the stored offset is older, for executemany:
+        compiled once and cached, the rows sent in bulk by the driver."""
+        table = model.__table__
+        stmt = self._insert(table)
+        return stmt.on_conflict_do_update(
+            index_elements=list(key),
+            set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in key},
+            where=table.c.source_offset < stmt.excluded.source_offset,
+        )
 
     def totals(
         self,
