@@ -254,14 +254,14 @@ def report(
     try:
         upgrade(settings.store_url)
     except StorageError as exc:
-        fail(str(exc), 1)
+        fail(str(exc).splitlines()[0], 1)  # the driver's message runs over several lines
     engine = make_engine(settings.store_url)
     try:
         built = build_report(SqlTotalsRepository(engine), regs, year, compare)
     except NoFigures as exc:
         fail(f"{'--year' if exc.year == year else '--compare'} {exc.year}: {exc}", 1)
     except SQLAlchemyError as exc:
-        fail(f"cannot read the store: {exc.__class__.__name__}: {exc.args[0]}", 1)
+        fail(f"cannot read the store: {str(exc).splitlines()[0]}", 1)
     finally:
         engine.dispose()
     if output_format is ReportFormat.JSON:
