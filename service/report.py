@@ -719,7 +719,7 @@ def count(value: int) -> str:
 def signed_count(value: int | None) -> str:
     if value is None:
         return "-"
-    return ("+" if value > 0 else "-" if value < 0 else "±") + count(abs(value))
+    return ("+" if value > 0 else "-" if value < 0 else "") + count(abs(value))
 
 
 def euros(cents: int) -> str:
@@ -731,7 +731,7 @@ def euros(cents: int) -> str:
 def signed_euros(cents: int | None) -> str:
     if cents is None:
         return "-"
-    return ("+" if cents > 0 else "-" if cents < 0 else "±") + euros(abs(cents))
+    return ("+" if cents > 0 else "-" if cents < 0 else "") + euros(abs(cents))
 
 
 def percent(value: float | None) -> str:
