@@ -266,6 +266,79 @@ def validate(
     raise typer.Exit(0 if all_valid else 1)
 
 
+class ReportFormat(enum.StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+
+
+@app.command()
+def report(
+    year: Annotated[int, typer.Option(help="the reporting year", show_default=False)],
+    compare: Annotated[
+        int | None, typer.Option(help="an earlier year to set beside it", show_default=False)
+    ] = None,
+    output_format: Annotated[
+        ReportFormat, typer.Option("--format", help="rich tables, one JSON document, or CSV rows")
+    ] = ReportFormat.TABLE,
+    chart: Annotated[
+        Path | None,
+        typer.Option(help="also write the multi-year trend per kind to this .png or .svg file"),
+    ] = None,
+) -> None:
+    """The figures of an annual report from the store; exit 1 if a year has no figures."""
+    from rich.console import Console
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from service.report import (
+        CHART_SUFFIXES,
+        NoFigures,
+        ReportError,
+        build_report,
+        print_table,
+        render_csv,
+        render_json,
+        write_chart,
+    )
+    from storage.engine import make_engine
+    from storage.errors import StorageError
+    from storage.migrate import upgrade
+    from storage.repository import SqlTotalsRepository
+
+    if compare is not None and compare >= year:
+        fail(f"--compare {compare} must be an earlier year than --year {year}")
+    if chart is not None and chart.suffix.lower() not in CHART_SUFFIXES:
+        fail(f"--chart {chart} must end in .png or .svg")
+    settings = load_settings()
+    regs = registries(settings)
+    try:
+        upgrade(settings.store_url)
+    except StorageError as exc:
+        fail(str(exc).splitlines()[0], 1)  # the driver's message runs over several lines
+    engine = make_engine(settings.store_url)
+    try:
+        built = build_report(SqlTotalsRepository(engine), regs, year, compare)
+    except NoFigures as exc:
+        fail(f"{'--year' if exc.year == year else '--compare'} {exc.year}: {exc}", 1)
+    except SQLAlchemyError as exc:
+        fail(f"cannot read the store: {str(exc).splitlines()[0]}", 1)
+    finally:
+        engine.dispose()
+    if output_format is ReportFormat.JSON:
+        typer.echo(render_json(built))
+    elif output_format is ReportFormat.CSV:
+        typer.echo(render_csv(built), nl=False)
+    else:
+        console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+        print_table(built, console)
+    if chart is not None:
+        try:
+            write_chart(built, chart)
+        except (ReportError, OSError) as exc:
+            fail(f"--chart {chart}: {exc}", 1)
+        typer.echo(f"chart written to {chart}", err=True)
+
+
 @app.command()
 def schema(
     out: Annotated[
