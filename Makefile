@@ -12,7 +12,7 @@ SUDO        := $(if $(filter 0,$(shell id -u)),,sudo)
 APT_UPDATED := .cache/.apt-updated
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format deps kafka java postgres clean help
+.PHONY: run test lint format deps kafka java postgres chromium clean help
 
 help:
 	@echo "make run    run broker, worker and API on the embedded defaults"
@@ -22,7 +22,7 @@ help:
 run: deps kafka
 	WIJKWACHT_ENV=development $(BIN)/wijkwacht run
 
-test: deps kafka postgres lint
+test: deps kafka postgres chromium lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: deps
@@ -62,6 +62,13 @@ postgres:
 	@test -n "$(PG_BINDIR)" -a -x "$(PG_BINDIR)/initdb" || \
 		{ $(MAKE) --no-print-directory $(APT_UPDATED) && \
 		  $(SUDO) apt-get install -y --no-install-recommends postgresql; }
+
+# Debian's Chromium for the dashboard's browser tests (Playwright drives it; it never
+# downloads a browser of its own).
+chromium:
+	@test -x /usr/bin/chromium || \
+		{ $(MAKE) --no-print-directory $(APT_UPDATED) && \
+		  $(SUDO) apt-get install -y --no-install-recommends chromium; }
 
 $(APT_UPDATED):
 	mkdir -p $(dir $@)
