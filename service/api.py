@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -310,6 +311,9 @@ def build_api(
 
         async def events() -> AsyncIterator[dict[str, str]]:
             try:
+                # A fresh API has not read the changelog yet: a snapshot now would be zeros.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(live.caught_up.wait(), timeout=10)
                 snapshot = live.aggregates.rows(scope, period, kind, category, wijk)
                 yield _sse("snapshot", scope, period, snapshot, _as_of(live))
                 while not await request.is_disconnected():
