@@ -109,6 +109,7 @@ def bench_settings(bootstrap: str, data: Path, namespace: str, **extra: Any) -> 
         "namespace": namespace,
         "data_dir": data / "var",
         "database_url": f"sqlite:///{data / 'store.sqlite3'}",
+        "worker_metrics_port": 0,
     }
     values.update(extra)
     return Settings(_env_file=None, **values)

@@ -17,14 +17,17 @@ from fastapi import FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 from sse_starlette.sse import EventSourceResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from events.registry import Registries
+from service import metrics
 from service.counting import CellKey
 from service.ingest import EventWriter, field_system_for, parse_body, validate_events
 from service.live import LiveView, Row, current_period
+from service.metrics import kind_label
 from service.problems import Problem
 from service.resilience import kafka_answers
 from service.settings import Settings
@@ -173,11 +176,31 @@ def build_api(
         request: Request,
         authorization: Annotated[str | None, Header()] = None,
     ) -> Accepted:
-        field_system = field_system_for(authorization, settings.field_system_keys)
-        body = await _read_body(request, settings.max_body_bytes)
-        documents = parse_body(body, request.headers.get("content-type", ""))
-        events = validate_events(documents, registries, field_system)
-        receipt = await writer.write(events)
+        documents: list[Any] = []
+        try:
+            field_system = field_system_for(authorization, settings.field_system_keys)
+            body = await _read_body(request, settings.max_body_bytes)
+            documents = parse_body(body, request.headers.get("content-type", ""))
+            kinds = [kind_label(d) for d in documents]
+            for kind in kinds:
+                metrics.EVENTS_RECEIVED.labels(kind).inc()
+            events = validate_events(documents, registries, field_system)
+            receipt = await writer.write(events)
+        except Problem as problem:
+            metrics.REQUESTS_REJECTED.labels(
+                metrics.REJECTION_REASONS.get(problem.status, "other")
+            ).inc()
+            for error in problem.errors or []:
+                kind = kind_label(documents[error["index"]])
+                metrics.EVENTS_REJECTED.labels(kind, error["field"].split(".")[0]).inc()
+            raise
+        seen: set[tuple[str, str]] = set()
+        for kind, event in zip(kinds, events, strict=True):
+            if (event.source, event.id) in seen:
+                metrics.EVENTS_DUPLICATE.labels(kind).inc()
+            else:
+                seen.add((event.source, event.id))
+                metrics.EVENTS_ACCEPTED.labels(kind).inc()
         return Accepted(accepted=receipt.accepted, duplicates=receipt.duplicates, ids=receipt.ids)
 
     def read_year(year: int, group_by: str, **where: str | None) -> YearTotals:
@@ -331,6 +354,16 @@ def build_api(
     @app.get("/v1/registries", summary="Wijken, categories per kind, cameras and teams")
     def get_registries() -> dict[str, Any]:
         return registries.model_dump(mode="json")
+
+    @app.get("/metrics", summary="Prometheus metrics of this API process")
+    def get_metrics() -> Response:
+        lag = live.lag()
+        for partition, behind in (lag.get("partitions") or {}).items():
+            metrics.CONSUMER_LAG.labels(partition).set(behind)
+        if live.dead_letters is not None:
+            metrics.DEAD_LETTERS.set(live.dead_letters)
+        metrics.SSE_CLIENTS.set(live.subscriber_count)
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/healthz", summary="The process lives")
     def healthz() -> dict[str, str]:

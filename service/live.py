@@ -152,6 +152,7 @@ class LiveView:
         self.aggregates = Aggregates()
         self._subscribers: set[Subscription] = set()
         self._lag: dict[str, Any] = {"events_behind": None, "error": "not measured yet"}
+        self.dead_letters: int | None = None  # records in the dead-letter topic
         self.caught_up = asyncio.Event()
 
     def subscribe(self) -> Subscription:
@@ -215,6 +216,9 @@ class LiveView:
                 self.aggregates.seen_incident(record.partition, orjson.loads(value)["o"])
         return changed
 
+    def _dlq_partitions(self, consumer: AIOKafkaConsumer) -> set[int]:
+        return consumer.partitions_for_topic(self._topics.dlq) or set()
+
     def lag(self) -> dict[str, Any]:
         """How far the processors are behind the input, per partition, as last measured."""
         return self._lag
@@ -253,7 +257,9 @@ class LiveView:
             await consumer._client.force_metadata_update()
             partitions = consumer.partitions_for_topic(self._topics.events) or set()
         tps = [TopicPartition(self._topics.events, p) for p in partitions]
-        ends: dict[TopicPartition, int] = await consumer.end_offsets(tps) if tps else {}
+        dlq = [TopicPartition(self._topics.dlq, p) for p in self._dlq_partitions(consumer)]
+        ends: dict[TopicPartition, int] = await consumer.end_offsets(tps + dlq) if tps else {}
+        self.dead_letters = sum(ends.pop(tp, 0) for tp in dlq)
         behind = {}
         for tp, end in sorted(ends.items()):
             done = max(

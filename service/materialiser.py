@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from aiokafka import AIOKafkaConsumer
 
+from service import metrics
 from service.resilience import keep_running
 from service.settings import Settings
 from service.state import CELL, INCIDENT, SEP, decode_cell, decode_incident, parse_cell_key
@@ -101,7 +103,11 @@ class Materialiser:
                     is not None
                 ]
                 if cells or incidents:
+                    started = time.perf_counter()
                     await asyncio.to_thread(self._repository.upsert, cells, incidents)
+                    metrics.STORE_UPSERT.observe(time.perf_counter() - started)
+                    metrics.STORE_ROWS.labels("aggregate_cell").inc(len(cells))
+                    metrics.STORE_ROWS.labels("incident").inc(len(incidents))
                 if batch:
                     await consumer.commit()
         finally:

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     # each test its own so that they never see each other's data.
     namespace: str = "wijkwacht"
     worker_store: Literal["memory", "rocksdb"] = "memory"
+    # Each worker serves Prometheus metrics on this port plus its slot number (0: none).
+    worker_metrics_port: int = Field(default=9102, ge=0, le=65000)
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
 
     @field_validator("kafka_bootstrap")

@@ -10,6 +10,7 @@ import asyncio
 import fcntl
 import logging
 import os
+import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -19,6 +20,7 @@ import faust
 from faust.types import StreamT
 
 from events.registry import Registries
+from service import metrics
 from service.fastpath import install_batch_drain
 from service.localstate import SYNCED_KEY, Synced, discard_unsynced
 from service.materialiser import Materialiser
@@ -123,7 +125,7 @@ class WorkerSlot:
             except BlockingIOError:
                 handle.close()
                 continue
-            self._handle, self.path = handle, path
+            self._handle, self.path, self.number = handle, path, number
             return
         raise RuntimeError(f"no free worker slot under {base}")
 
@@ -181,6 +183,12 @@ def build_worker_app(settings: Settings, registries: Registries, partitions: int
             log.critical("processing a batch failed; exiting to retry it", exc_info=True)
             os._exit(70)
         await table_state.write_all(result.writes)
+        now = time.time()
+        for message in messages:  # Kafka timestamps are milliseconds
+            metrics.PROCESSING_LATENCY.observe(max(now - message.timestamp / 1000, 0.0))
+        metrics.BATCH_SIZE.observe(len(messages))
+        for outcome, count in result.outcomes.items():
+            metrics.EVENTS_PROCESSED.labels(outcome).inc(count)
         for record, rejection in result.rejections:
             log.warning(
                 "rejected %s[%d]@%d: %s",
@@ -192,6 +200,7 @@ def build_worker_app(settings: Settings, registries: Registries, partitions: int
             await dlq.send(
                 key=record.key, value=record.value, headers=record.headers + rejection.headers()
             )
+            metrics.DEAD_LETTERED.labels(rejection.code).inc()
         for message in messages:
             app.consumer.ack(message)
         outcomes.update(result.outcomes)
@@ -217,6 +226,22 @@ def build_worker_app(settings: Settings, registries: Registries, partitions: int
     return app
 
 
+def serve_metrics(settings: Settings, slot: WorkerSlot) -> None:
+    """Prometheus metrics of this worker on WIJKWACHT_WORKER_METRICS_PORT + its slot number,
+    so that several workers on one host each have their own port."""
+    if settings.worker_metrics_port == 0:
+        return
+    from prometheus_client import start_http_server
+
+    port = settings.worker_metrics_port + slot.number
+    try:
+        start_http_server(port, addr=settings.api_host)
+    except OSError as exc:
+        log.warning("worker metrics not served: %s:%d: %s", settings.api_host, port, exc)
+        return
+    log.info("worker metrics at http://%s:%d/metrics", settings.api_host, port)
+
+
 def run_worker(settings: Settings, registries: Registries) -> None:
     """Entry point of `wijkwacht worker`: migrate, create topics, run faust until stopped."""
     from faust.worker import Worker
@@ -226,6 +251,7 @@ def run_worker(settings: Settings, registries: Registries) -> None:
     upgrade(settings.store_url)
     partitions = asyncio.run(_ensure(settings))
     app = build_worker_app(settings, registries, partitions)
+    serve_metrics(settings, app.wijkwacht_slot)  # type: ignore[attr-defined]
     if settings.worker_store == "rocksdb":
         store: Any = app.tables["state"].data  # type: ignore[attr-defined]
         paths = {p: Path(store.partition_path(p)) for p in range(partitions)}

@@ -88,4 +88,5 @@ def settings(kafka: str, namespace: str, tmp_path: Path) -> Settings:
         data_dir=tmp_path / "var",
         topic_partitions=3,
         api_keys="handhaving-app:test-key-handhaving-0001,camera-app:test-key-camera-000001",
+        worker_metrics_port=0,  # tests that read a worker's metrics give it a free port
     )

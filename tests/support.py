@@ -196,6 +196,7 @@ def settings_env(settings: object) -> dict[str, str]:
         "WIJKWACHT_API_PORT": str(settings.api_port),
         "WIJKWACHT_LOCAL_BROKER_PORT": str(settings.local_broker_port),
         "WIJKWACHT_WORKER_STORE": settings.worker_store,
+        "WIJKWACHT_WORKER_METRICS_PORT": str(settings.worker_metrics_port),
     }
     if settings.kafka_bootstrap:
         env["WIJKWACHT_KAFKA_BOOTSTRAP"] = settings.kafka_bootstrap

@@ -129,6 +129,7 @@ class Cluster:
             topic_partitions=3,
             api_port=free_port(),
             worker_store=store,
+            worker_metrics_port=0,
         )
         self.env = settings_env(self.settings)
         self.topics = Topics(self.settings.namespace)
