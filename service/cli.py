@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -564,6 +564,26 @@ def _simulation_summary(
             + (f" (modelled: {', '.join(figures.modelled)})" if figures.modelled else "")
         )
     return "\n".join(lines)
+
+
+@app.command()
+def watch(
+    url: Annotated[str, typer.Option(help="base URL of the API")] = "http://127.0.0.1:8000",
+    scope: Annotated[str, typer.Option(help="day, week, month or year")] = "day",
+    kind: Annotated[
+        str | None, typer.Option(help="also show the wijk × category grid of this kind")
+    ] = None,
+) -> None:
+    """The live counts in the terminal, refreshing in place (Ctrl-C stops)."""
+    from service.watch import KINDS
+    from service.watch import watch as show
+
+    if scope not in ("day", "week", "month", "year"):
+        fail(f"--scope must be day, week, month or year, not {scope!r}")
+    if kind is not None and kind not in KINDS:
+        fail(f"--kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    with suppress(KeyboardInterrupt):
+        show(url, scope, kind)
 
 
 @app.command()
