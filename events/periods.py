@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 LOCAL = ZoneInfo("Europe/Amsterdam")
@@ -31,11 +32,17 @@ def periods_of(moment: datetime, *, year: int | None = None) -> Periods:
     """Periods of an aware moment in local time; `year` overrides the reporting year."""
     if moment.tzinfo is None:
         raise ValueError("moment must carry a UTC offset")
-    local = moment.astimezone(LOCAL)
-    iso = local.isocalendar()
+    return _periods_of_day(moment.astimezone(LOCAL).date(), year)
+
+
+# Every label follows from the local date alone, and events cluster on few dates: the worker
+# computes each date's labels once instead of once per event.
+@lru_cache(maxsize=4096)
+def _periods_of_day(day: date, year: int | None) -> Periods:
+    iso = day.isocalendar()
     return Periods(
-        year=local.year if year is None else year,
-        month=f"{local.year:04d}-{local.month:02d}",
+        year=day.year if year is None else year,
+        month=f"{day.year:04d}-{day.month:02d}",
         week=f"{iso.year:04d}-W{iso.week:02d}",
-        day=local.date().isoformat(),
+        day=day.isoformat(),
     )
