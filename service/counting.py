@@ -9,8 +9,8 @@ aggregates exact under at-least-once delivery (DESIGN.md, "Exactness").
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from functools import lru_cache
 
 from events.models import DamageItem, Event, Withdrawal
 from events.periods import SCOPES, Periods
@@ -37,9 +37,8 @@ class Contribution:
     amount_cents: int = 0
     illegal_fireworks_cents: int = 0
 
-    def cells(self) -> Iterator[CellKey]:
-        for scope in SCOPES:
-            yield CellKey(self.kind, self.category, self.wijk, scope, self.periods.label(scope))
+    def cells(self) -> tuple[CellKey, ...]:
+        return _cells(self.kind, self.category, self.wijk, self.periods)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +48,12 @@ class CellKey:
     wijk: str
     scope: str
     period: str
+
+
+# Many incidents share kind, category, wijk and date: their cells are built once.
+@lru_cache(maxsize=16384)
+def _cells(kind: str, category: str, wijk: str, periods: Periods) -> tuple[CellKey, ...]:
+    return tuple(CellKey(kind, category, wijk, scope, periods.label(scope)) for scope in SCOPES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,12 +153,11 @@ def apply_delta(cell: Cell | None, delta: Delta, offset: int) -> Cell | None:
         return Cell(delta.count, delta.amount_cents, delta.illegal_fireworks_cents, offset)
     if cell.offset >= offset:
         return None
-    return replace(
-        cell,
-        count=cell.count + delta.count,
-        amount_cents=cell.amount_cents + delta.amount_cents,
-        illegal_fireworks_cents=cell.illegal_fireworks_cents + delta.illegal_fireworks_cents,
-        offset=offset,
+    return Cell(
+        cell.count + delta.count,
+        cell.amount_cents + delta.amount_cents,
+        cell.illegal_fireworks_cents + delta.illegal_fireworks_cents,
+        offset,
     )
 
 
