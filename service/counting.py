@@ -15,6 +15,10 @@ from functools import lru_cache
 from events.models import DamageItem, Event, Withdrawal
 from events.periods import SCOPES, Periods
 
+# The records below are built several times per event. Frozen dataclasses cost about four times
+# as much to build (every field goes through object.__setattr__), so only the keys, which are
+# hashed and shared through caches, are frozen; nothing changes the others after building them.
+
 
 class Outcome(enum.StrEnum):
     COUNTED = "counted"  # a new incident, or a higher revision of one
@@ -26,7 +30,7 @@ class Outcome(enum.StrEnum):
     REPLAYED = "replayed"  # this input record was applied before a crash
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Contribution:
     """What one counted incident adds, in its kind, category and wijk, to each of its periods."""
 
@@ -56,7 +60,7 @@ def _cells(kind: str, category: str, wijk: str, periods: Periods) -> tuple[CellK
     return tuple(CellKey(kind, category, wijk, scope, periods.label(scope)) for scope in SCOPES)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Cell:
     """An aggregate's absolute value, stamped with the input offset that last changed it."""
 
@@ -66,14 +70,14 @@ class Cell:
     offset: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Delta:
     count: int
     amount_cents: int
     illegal_fireworks_cents: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Incident:
     """The counted state of one incident; `contribution` is None once withdrawn (or if the
     first thing seen of it was its withdrawal, in which case `kind` is None too)."""
@@ -85,7 +89,7 @@ class Incident:
     offset: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Revision:
     """One incoming event, reduced to what counting needs. `contribution` None = withdrawal."""
 
@@ -95,7 +99,7 @@ class Revision:
     contribution: Contribution | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Decision:
     outcome: Outcome
     incident: Incident | None  # the state to write, None when nothing changes
