@@ -53,12 +53,11 @@ def from_kafka(value: bytes | None, headers: Headers, registries: Registries) ->
 
 def _attributes(header_map: dict[str, bytes]) -> dict[str, Any]:
     """The `ce_*` headers as text, by attribute name."""
-    attributes = {name[3:]: raw for name, raw in header_map.items() if name.startswith("ce_")}
     try:
         # One comprehension without a call per header: this runs for every record.
-        return {name: raw.decode("utf-8") for name, raw in attributes.items()}
-    except UnicodeDecodeError:
-        return {name: _text(raw, f"ce_{name}") for name, raw in attributes.items()}
+        return {name[3:]: raw.decode() for name, raw in header_map.items() if name[:3] == "ce_"}
+    except UnicodeDecodeError:  # name the header that is not text
+        return {name[3:]: _text(raw, name) for name, raw in header_map.items() if name[:3] == "ce_"}
 
 
 def _text(raw: bytes, field: str) -> str:
