@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 LOCAL = ZoneInfo("Europe/Amsterdam")
 SCOPES = ("year", "month", "week", "day")
 
 
-@dataclass(frozen=True, slots=True)
-class Periods:
+class Periods(NamedTuple):
     """The period labels of one moment, in the forms the API takes: 2022, 2022-12, 2022-W52,
-    2022-12-31. `year` may differ from the calendar year of `day` (New Year damage)."""
+    2022-12-31. `year` may differ from the calendar year of `day` (New Year damage).
+    A named tuple: it is part of cache keys, and hashing one is cheap."""
 
     year: int
     month: str

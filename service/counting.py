@@ -11,13 +11,14 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from events.models import DamageItem, Event, Withdrawal
 from events.periods import SCOPES, Periods
 
 # The records below are built several times per event. Frozen dataclasses cost about four times
 # as much to build (every field goes through object.__setattr__), so only the keys, which are
-# hashed and shared through caches, are frozen; nothing changes the others after building them.
+# hashed and shared through caches, are immutable; nothing changes the others once built.
 
 
 class Outcome(enum.StrEnum):
@@ -45,8 +46,9 @@ class Contribution:
         return _cells(self.kind, self.category, self.wijk, self.periods)
 
 
-@dataclass(frozen=True, slots=True)
-class CellKey:
+class CellKey(NamedTuple):
+    """Where a contribution counts. A named tuple: hashed in C, several times per event."""
+
     kind: str
     category: str
     wijk: str
