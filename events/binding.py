@@ -27,9 +27,7 @@ def to_kafka(event: Event) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
 
 def from_kafka(value: bytes | None, headers: Headers, registries: Registries) -> Event:
     """Decode and validate a record in either content mode; InvalidEvent says why not."""
-    header_map: dict[str, bytes] = {}
-    for name, raw in headers or ():
-        header_map[name.lower()] = raw
+    header_map = {name.lower(): raw for name, raw in headers or ()}
     content_type = _text(header_map.get("content-type", b""), "content-type").split(";")[0]
     if value is None:
         raise InvalidEvent([FieldError("value", "record has no value")])
@@ -46,14 +44,20 @@ def from_kafka(value: bytes | None, headers: Headers, registries: Registries) ->
                 )
             ]
         )
-    envelope: dict[str, Any] = {}
-    for name, raw in header_map.items():
-        if name.startswith("ce_"):
-            envelope[name[3:]] = _text(raw, name)
+    envelope = _attributes(header_map)
     if content_type:
         envelope["datacontenttype"] = content_type
     envelope["data"] = document
     return parse_event(envelope, registries)
+
+
+def _attributes(header_map: dict[str, bytes]) -> dict[str, Any]:
+    """The `ce_*` headers as text, by attribute name."""
+    try:
+        # One comprehension without a call per header: this runs for every record.
+        return {name[3:]: raw.decode() for name, raw in header_map.items() if name[:3] == "ce_"}
+    except UnicodeDecodeError:  # name the header that is not text
+        return {name[3:]: _text(raw, name) for name, raw in header_map.items() if name[:3] == "ce_"}
 
 
 def _text(raw: bytes, field: str) -> str:

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 LOCAL = ZoneInfo("Europe/Amsterdam")
 SCOPES = ("year", "month", "week", "day")
 
 
-@dataclass(frozen=True, slots=True)
-class Periods:
+class Periods(NamedTuple):
     """The period labels of one moment, in the forms the API takes: 2022, 2022-12, 2022-W52,
-    2022-12-31. `year` may differ from the calendar year of `day` (New Year damage)."""
+    2022-12-31. `year` may differ from the calendar year of `day` (New Year damage).
+    A named tuple: it is part of cache keys, and hashing one is cheap."""
 
     year: int
     month: str
@@ -31,11 +32,17 @@ def periods_of(moment: datetime, *, year: int | None = None) -> Periods:
     """Periods of an aware moment in local time; `year` overrides the reporting year."""
     if moment.tzinfo is None:
         raise ValueError("moment must carry a UTC offset")
-    local = moment.astimezone(LOCAL)
-    iso = local.isocalendar()
+    return _periods_of_day(moment.astimezone(LOCAL).date(), year)
+
+
+# Every label follows from the local date alone, and events cluster on few dates: the worker
+# computes each date's labels once instead of once per event.
+@lru_cache(maxsize=4096)
+def _periods_of_day(day: date, year: int | None) -> Periods:
+    iso = day.isocalendar()
     return Periods(
-        year=local.year if year is None else year,
-        month=f"{local.year:04d}-{local.month:02d}",
+        year=day.year if year is None else year,
+        month=f"{day.year:04d}-{day.month:02d}",
         week=f"{iso.year:04d}-W{iso.week:02d}",
-        day=local.date().isoformat(),
+        day=day.isoformat(),
     )

@@ -97,6 +97,10 @@ class Registries(BaseModel):
     def _cameras(self) -> dict[str, Camera]:
         return {c.id: c for c in self.cameras}
 
+    @cached_property
+    def _camera_ids(self) -> frozenset[str]:
+        return frozenset(self._cameras)
+
     def wijk_codes(self) -> frozenset[str]:
         return self._wijk_codes
 
@@ -107,15 +111,17 @@ class Registries(BaseModel):
         return self._team_codes
 
     def camera_ids(self) -> frozenset[str]:
-        return frozenset(self._cameras)
+        return self._camera_ids
 
     def codes(self, kind: str, field: str) -> frozenset[str]:
         """The codes allowed in `data.<field>` of an event of `kind`."""
         if field == "category":
             return self.category_codes(kind)
-        return {"wijk": self._wijk_codes, "team": self._team_codes}.get(field) or frozenset(
-            self._cameras
-        )
+        if field == "wijk":
+            return self._wijk_codes
+        if field == "team":
+            return self._team_codes
+        return self._camera_ids
 
     def camera(self, camera_id: str) -> Camera | None:
         return self._cameras.get(camera_id)

@@ -9,11 +9,16 @@ aggregates exact under at-least-once delivery (DESIGN.md, "Exactness").
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 from events.models import DamageItem, Event, Withdrawal
 from events.periods import SCOPES, Periods
+
+# The records below are built several times per event. Frozen dataclasses cost about four times
+# as much to build (every field goes through object.__setattr__), so only the keys, which are
+# hashed and shared through caches, are immutable; nothing changes the others once built.
 
 
 class Outcome(enum.StrEnum):
@@ -26,7 +31,7 @@ class Outcome(enum.StrEnum):
     REPLAYED = "replayed"  # this input record was applied before a crash
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Contribution:
     """What one counted incident adds, in its kind, category and wijk, to each of its periods."""
 
@@ -37,13 +42,13 @@ class Contribution:
     amount_cents: int = 0
     illegal_fireworks_cents: int = 0
 
-    def cells(self) -> Iterator[CellKey]:
-        for scope in SCOPES:
-            yield CellKey(self.kind, self.category, self.wijk, scope, self.periods.label(scope))
+    def cells(self) -> tuple[CellKey, ...]:
+        return _cells(self.kind, self.category, self.wijk, self.periods)
 
 
-@dataclass(frozen=True, slots=True)
-class CellKey:
+class CellKey(NamedTuple):
+    """Where a contribution counts. A named tuple: hashed in C, several times per event."""
+
     kind: str
     category: str
     wijk: str
@@ -51,7 +56,13 @@ class CellKey:
     period: str
 
 
-@dataclass(frozen=True, slots=True)
+# Many incidents share kind, category, wijk and date: their cells are built once.
+@lru_cache(maxsize=16384)
+def _cells(kind: str, category: str, wijk: str, periods: Periods) -> tuple[CellKey, ...]:
+    return tuple(CellKey(kind, category, wijk, scope, periods.label(scope)) for scope in SCOPES)
+
+
+@dataclass(slots=True)
 class Cell:
     """An aggregate's absolute value, stamped with the input offset that last changed it."""
 
@@ -61,14 +72,14 @@ class Cell:
     offset: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Delta:
     count: int
     amount_cents: int
     illegal_fireworks_cents: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Incident:
     """The counted state of one incident; `contribution` is None once withdrawn (or if the
     first thing seen of it was its withdrawal, in which case `kind` is None too)."""
@@ -80,7 +91,7 @@ class Incident:
     offset: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Revision:
     """One incoming event, reduced to what counting needs. `contribution` None = withdrawal."""
 
@@ -90,7 +101,7 @@ class Revision:
     contribution: Contribution | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Decision:
     outcome: Outcome
     incident: Incident | None  # the state to write, None when nothing changes
@@ -148,12 +159,11 @@ def apply_delta(cell: Cell | None, delta: Delta, offset: int) -> Cell | None:
         return Cell(delta.count, delta.amount_cents, delta.illegal_fireworks_cents, offset)
     if cell.offset >= offset:
         return None
-    return replace(
-        cell,
-        count=cell.count + delta.count,
-        amount_cents=cell.amount_cents + delta.amount_cents,
-        illegal_fireworks_cents=cell.illegal_fireworks_cents + delta.illegal_fireworks_cents,
-        offset=offset,
+    return Cell(
+        cell.count + delta.count,
+        cell.amount_cents + delta.amount_cents,
+        cell.illegal_fireworks_cents + delta.illegal_fireworks_cents,
+        offset,
     )
 
 
