@@ -7,7 +7,7 @@ import os
 import random
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -62,7 +62,7 @@ def distinct_incidents(count: int, seed: int = 1) -> Iterator[Record]:
         yield to_kafka(parse_event(raw, REGISTRIES))
 
 
-async def _produce(bootstrap: str, topic: str, records: list[Record]) -> float:
+async def _produce(bootstrap: str, topic: str, records: Iterable[Record]) -> float:
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap,
         acks="all",
@@ -85,7 +85,8 @@ async def _produce(bootstrap: str, topic: str, records: list[Record]) -> float:
     return time.perf_counter() - started
 
 
-def produce(bootstrap: str, topic: str, records: list[Record]) -> float:
+def produce(bootstrap: str, topic: str, records: Iterable[Record]) -> float:
+    """Produce records (a list, or a generator for runs too large to hold); seconds taken."""
     return asyncio.run(_produce(bootstrap, topic, records))
 
 

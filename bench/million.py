@@ -1,0 +1,110 @@
+"""One million distinct incidents: the worker's peak memory, and a replay's time.
+
+    .venv/bin/python -m bench.million --events 1000000 --store memory
+
+Produces N distinct incidents (generated as they are sent, never all held), runs one
+`wijkwacht worker` until its committed offsets reach the end (time, CPU, peak RSS), reads the
+stored yearly totals, stops the worker, runs `wijkwacht replay`, and runs a worker again until
+it is through: the replay's time, and whether the totals came out identical.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.common import (
+    bench_settings,
+    cpu_seconds,
+    distinct_incidents,
+    local_broker,
+    peak_rss_mib,
+    produce,
+    start_worker,
+)
+from bench.worker_throughput import committed
+from service.settings import Settings
+from service.topics import Topics, ensure_topics
+from storage.engine import make_engine
+from storage.repository import SqlTotalsRepository
+from tests.support import settings_env
+
+
+def until_through(settings: Settings, events: int) -> None:
+    group = Topics(settings.namespace).worker_group
+    while True:
+        with contextlib.suppress(Exception):  # the group coordinator may still be settling
+            if asyncio.run(committed(settings.bootstrap, group)) >= events:
+                return
+        time.sleep(0.5)
+
+
+def stored(settings: Settings) -> dict[tuple[str | None, ...], tuple[int, int, int]]:
+    repository = SqlTotalsRepository(make_engine(settings.store_url))
+    return {
+        (r.kind, r.category, r.wijk): (r.count, r.amount_cents, r.illegal_fireworks_cents)
+        for r in repository.totals(year=2022)
+    }
+
+
+def run(events: int, store: str) -> dict[str, object]:
+    with local_broker() as (bootstrap, data):
+        settings = bench_settings(bootstrap, data, "million", worker_store=store)
+        asyncio.run(ensure_topics(settings))
+        produce_seconds = produce(
+            bootstrap, Topics(settings.namespace).events, distinct_incidents(events)
+        )
+        worker = start_worker(settings, data / "worker-1.log")
+        try:
+            started, cpu_started = time.perf_counter(), cpu_seconds(worker.pid)
+            until_through(settings, events)
+            first = time.perf_counter() - started
+            cpu = cpu_seconds(worker.pid) - cpu_started
+            rss = peak_rss_mib(worker.pid)
+        finally:
+            worker.stop(timeout=120)
+        time.sleep(5)  # the materialiser's last batch
+        before = stored(settings)
+
+        replay_started = time.perf_counter()
+        env = settings_env(settings)
+        wijkwacht = str(Path(sys.executable).parent / "wijkwacht")
+        subprocess.run([wijkwacht, "replay"], env={**env}, check=True, capture_output=True)
+        worker = start_worker(settings, data / "worker-2.log")
+        try:
+            until_through(settings, events)
+            replay = time.perf_counter() - replay_started
+        finally:
+            worker.stop(timeout=120)
+        time.sleep(5)
+        after = stored(settings)
+    return {
+        "events": events,
+        "store": store,
+        "produce_events_per_s": round(events / produce_seconds),
+        "worker_seconds": round(first, 1),
+        "worker_events_per_s": round(events / first),
+        "worker_cpu_s": round(cpu, 1),
+        "worker_peak_rss_mib": round(rss),
+        "replay_seconds": round(replay, 1),
+        "totals_identical_after_replay": before == after and bool(before),
+        "incidents_in_totals": sum(v[0] for v in before.values()),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--store", choices=["memory", "rocksdb"], default="memory")
+    args = parser.parse_args()
+    print(json.dumps(run(args.events, args.store), indent=2))
+
+
+if __name__ == "__main__":
+    main()
