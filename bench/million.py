@@ -3,9 +3,10 @@
     .venv/bin/python -m bench.million --events 1000000 --store memory
 
 Produces N distinct incidents (generated as they are sent, never all held), runs one
-`wijkwacht worker` until its committed offsets reach the end (time, CPU, peak RSS), reads the
-stored yearly totals, stops the worker, runs `wijkwacht replay`, and runs a worker again until
-it is through: the replay's time, and whether the totals came out identical.
+`wijkwacht worker` until its committed offsets reach the end (time, CPU) and until the store
+holds every incident (the materialiser, in the same process, runs behind), peak RSS; stops
+the worker, runs `wijkwacht replay`, and runs a worker again likewise: the replay's times, and
+whether the stored totals came out identical.
 """
 
 from __future__ import annotations
@@ -45,6 +46,15 @@ def until_through(settings: Settings, events: int) -> None:
         time.sleep(0.5)
 
 
+def until_stored(settings: Settings, events: int, deadline: float = 900) -> None:
+    """Until the store holds every incident: the materialiser runs behind the worker."""
+    started = time.monotonic()
+    while sum(v[0] for v in stored(settings).values()) < events:
+        if time.monotonic() - started > deadline:
+            raise SystemExit(f"the store did not reach {events} incidents in {deadline}s")
+        time.sleep(1)
+
+
 def stored(settings: Settings) -> dict[tuple[str | None, ...], tuple[int, int, int]]:
     repository = SqlTotalsRepository(make_engine(settings.store_url))
     return {
@@ -66,10 +76,11 @@ def run(events: int, store: str) -> dict[str, object]:
             until_through(settings, events)
             first = time.perf_counter() - started
             cpu = cpu_seconds(worker.pid) - cpu_started
+            until_stored(settings, events)
+            first_stored = time.perf_counter() - started
             rss = peak_rss_mib(worker.pid)
         finally:
             worker.stop(timeout=120)
-        time.sleep(5)  # the materialiser's last batch
         before = stored(settings)
 
         replay_started = time.perf_counter()
@@ -80,9 +91,10 @@ def run(events: int, store: str) -> dict[str, object]:
         try:
             until_through(settings, events)
             replay = time.perf_counter() - replay_started
+            until_stored(settings, events)
+            replay_stored = time.perf_counter() - replay_started
         finally:
             worker.stop(timeout=120)
-        time.sleep(5)
         after = stored(settings)
     return {
         "events": events,
@@ -91,8 +103,10 @@ def run(events: int, store: str) -> dict[str, object]:
         "worker_seconds": round(first, 1),
         "worker_events_per_s": round(events / first),
         "worker_cpu_s": round(cpu, 1),
+        "store_complete_seconds": round(first_stored, 1),
         "worker_peak_rss_mib": round(rss),
         "replay_seconds": round(replay, 1),
+        "replay_store_complete_seconds": round(replay_stored, 1),
         "totals_identical_after_replay": before == after and bool(before),
         "incidents_in_totals": sum(v[0] for v in before.values()),
     }

@@ -6,6 +6,7 @@ withdrawal counts nowhere. It shares no code with service.counting."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -62,3 +63,18 @@ def expected_totals(
         row[1] += amount
         row[2] += amount if data.get("illegal_fireworks") else 0
     return {key: (c, a, f) for key, (c, a, f) in totals.items() if c}
+
+
+def stored_totals(
+    repository: Any, years: Iterable[str]
+) -> dict[tuple[str, ...], tuple[int, int, int]]:
+    """The store's yearly totals in the shape of `expected_totals(events)` (scope year)."""
+    return {
+        (r.kind, r.category, r.wijk, str(year)): (
+            r.count,
+            r.amount_cents,
+            r.illegal_fireworks_cents,
+        )
+        for year in years
+        for r in repository.totals(year=int(year))
+    }

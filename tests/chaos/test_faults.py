@@ -34,7 +34,7 @@ from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.repository import SqlTotalsRepository
 from tests.integration.kafka_util import produce, read_all
-from tests.reference import expected_totals
+from tests.reference import expected_totals, stored_totals
 from tests.support import Process, free_port, settings_env, wait_until
 from tests.unit.test_counting import generate
 
@@ -290,18 +290,9 @@ def test_exact_under_kills_broker_restarts_and_rebalances(
 
         upgrade(settings.store_url)
         repository = SqlTotalsRepository(make_engine(settings.store_url))
-        years = [int(y) for y in periods["year"]]
 
         def stored() -> dict[Any, Any]:
-            return {
-                (r.kind, r.category, r.wijk, str(year)): (
-                    r.count,
-                    r.amount_cents,
-                    r.illegal_fireworks_cents,
-                )
-                for year in years
-                for r in repository.totals(year=year)
-            }
+            return stored_totals(repository, periods["year"])
 
         check_equal("the stored yearly totals", expected["year"], stored, timeout=60)
 

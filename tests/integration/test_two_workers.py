@@ -17,7 +17,7 @@ from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.repository import SqlTotalsRepository
 from tests.integration.kafka_util import ensure, produce
-from tests.reference import expected_totals
+from tests.reference import expected_totals, stored_totals
 from tests.support import Process, settings_env, wait_until
 from tests.unit.test_counting import generate
 
@@ -35,15 +35,10 @@ def test_killed_worker_and_rebalances_leave_exact_totals(
     records = [to_kafka(parse_event(e, REGISTRIES)) for e in events]
     upgrade(settings.store_url)
     repository = SqlTotalsRepository(make_engine(settings.store_url))
-    expected = {(k, c, w, int(y)): v for (k, c, w, y), v in expected_totals(events).items()}
-    years = {key[3] for key in expected}
+    expected = expected_totals(events)
 
     def totals() -> dict:
-        return {
-            (r.kind, r.category, r.wijk, year): (r.count, r.amount_cents, r.illegal_fireworks_cents)
-            for year in years
-            for r in repository.totals(year=year)
-        }
+        return stored_totals(repository, {key[3] for key in expected})
 
     env = settings_env(settings)
     first = Process(["worker"], env, tmp_path / "worker-a.log")
