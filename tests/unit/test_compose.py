@@ -1,5 +1,6 @@
 """docker-compose.yml cannot be run here (no Docker engine): check it by parsing it."""
 
+import re
 from pathlib import Path
 
 import yaml
@@ -31,8 +32,12 @@ def test_variables_are_settings_and_parse() -> None:
     for name in ("worker", "api"):
         env = services[name]["environment"]
         assert set(env) <= known, set(env) - known
-        values = {k.removeprefix("WIJKWACHT_").lower(): v for k, v in env.items()}
-        values["api_keys"] = "handhaving-app:a-long-key-for-tests-0001"
+        # compose fills `${NAME:-default}` with its default when NAME is unset
+        values = {
+            k.removeprefix("WIJKWACHT_").lower(): re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", v)
+            for k, v in env.items()
+        }
+        values["api_keys"] = "handhaving-app:a-long-key-for-tests-0001"  # required: `:?`
         settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
         assert settings.kafka_bootstrap == "kafka:9092"
         assert settings.store_url.startswith("postgresql://")
