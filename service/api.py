@@ -192,7 +192,7 @@ def build_api(
             ).inc()
             for error in problem.errors or []:
                 kind = kind_label(documents[error["index"]])
-                metrics.EVENTS_REJECTED.labels(kind, error["field"].split(".")[0]).inc()
+                metrics.EVENTS_REJECTED.labels(kind, metrics.field_label(error["field"])).inc()
             raise
         seen: set[tuple[str, str]] = set()
         for kind, event in zip(kinds, events, strict=True):

@@ -82,3 +82,15 @@ def kind_label(document: Any) -> str:
     (a label never takes arbitrary input)."""
     kind = document.get("type") if isinstance(document, dict) else None
     return kind.split(".")[2] if kind in PAYLOADS else "unknown"
+
+
+ENVELOPE_FIELDS = frozenset(
+    ("specversion", "id", "source", "type", "subject", "time", "datacontenttype", "data")
+)
+
+
+def field_label(field: str) -> str:
+    """The top-level field an error names, for a label; `other` for anything else (an
+    unknown field's name is the sender's input and must not become a label value)."""
+    top = field.split(".")[0].split("[")[0]
+    return top if top in ENVELOPE_FIELDS else "other"

@@ -30,3 +30,14 @@ def test_every_charted_metric_exists() -> None:
     }
     assert charted, "the dashboard charts nothing"
     assert charted <= exposed, sorted(charted - exposed)
+
+
+def test_labels_never_take_a_senders_input() -> None:
+    from service.metrics import field_label, kind_label
+
+    assert field_label("data.wijk") == "data"
+    assert field_label("source") == "source"
+    assert field_label("x-evil-" + "a" * 50) == "other"
+    assert kind_label({"type": "nl.wijkwacht.cameraincident.v1"}) == "cameraincident"
+    assert kind_label({"type": "made.up.type"}) == "unknown"
+    assert kind_label(["not", "an", "object"]) == "unknown"
