@@ -81,7 +81,7 @@ def kind_label(document: Any) -> str:
     """The kind of an event document for a label: one of the known types, else `unknown`
     (a label never takes arbitrary input)."""
     kind = document.get("type") if isinstance(document, dict) else None
-    return kind.split(".")[2] if kind in PAYLOADS else "unknown"
+    return kind.split(".")[2] if isinstance(kind, str) and kind in PAYLOADS else "unknown"
 
 
 ENVELOPE_FIELDS = frozenset(

@@ -41,3 +41,5 @@ def test_labels_never_take_a_senders_input() -> None:
     assert kind_label({"type": "nl.wijkwacht.cameraincident.v1"}) == "cameraincident"
     assert kind_label({"type": "made.up.type"}) == "unknown"
     assert kind_label(["not", "an", "object"]) == "unknown"
+    assert kind_label({"type": []}) == "unknown"  # found by the API fuzzer: was a 500
+    assert kind_label({"type": {"a": 1}}) == "unknown"
