@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,16 +25,17 @@ from tests.unit.test_counting import generate
 
 pytestmark = pytest.mark.integration
 REGISTRIES = load_registries()
+Totals = dict[tuple[str, ...], tuple[int, int, int]]
 
 
-def test_replay_rebuilds_identical_totals(
-    settings: Settings, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """On both stores: the replay empties the store and rebuilds the very same totals."""
-    settings = settings.model_copy(update={"database_url": database_url})
+def given_input(
+    settings: Settings, seed: int, incidents: int
+) -> tuple[Totals, Callable[[], Totals]]:
+    """Generated events (shuffled) on the input topic: the totals they must give, and a
+    reader of the store's totals."""
     ensure(settings)
-    events = generate(seed=4711, incidents=120)
-    random.Random(1).shuffle(events)
+    events = generate(seed=seed, incidents=incidents)
+    random.Random(seed).shuffle(events)
     produce(
         settings.bootstrap,
         Topics(settings.namespace).events,
@@ -42,9 +44,15 @@ def test_replay_rebuilds_identical_totals(
     upgrade(settings.store_url)
     repository = SqlTotalsRepository(make_engine(settings.store_url))
     expected = expected_totals(events)
+    return expected, lambda: stored_totals(repository, {key[3] for key in expected})
 
-    def totals() -> dict:
-        return stored_totals(repository, {key[3] for key in expected})
+
+def test_replay_rebuilds_identical_totals(
+    settings: Settings, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On both stores: the replay empties the store and rebuilds the very same totals."""
+    settings = settings.model_copy(update={"database_url": database_url})
+    expected, totals = given_input(settings, seed=4711, incidents=120)
 
     env = settings_env(settings)
     worker = Process(["worker"], env, tmp_path / "worker-1.log")
@@ -75,19 +83,7 @@ def test_worker_state_from_before_a_replay_it_did_not_see_is_rebuilt(
     recreates the changelog; at its next start that state no longer matches the changelog
     and must be rebuilt from it, not trusted."""
     settings = settings.model_copy(update={"worker_store": "rocksdb"})
-    ensure(settings)
-    events = generate(seed=815, incidents=80)
-    produce(
-        settings.bootstrap,
-        Topics(settings.namespace).events,
-        [to_kafka(parse_event(e, REGISTRIES)) for e in events],
-    )
-    upgrade(settings.store_url)
-    repository = SqlTotalsRepository(make_engine(settings.store_url))
-    expected = expected_totals(events)
-
-    def totals() -> dict:
-        return stored_totals(repository, {key[3] for key in expected})
+    expected, totals = given_input(settings, seed=815, incidents=80)
 
     env = settings_env(settings)
     worker = Process(["worker"], env, tmp_path / "worker-1.log")
