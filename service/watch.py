@@ -19,6 +19,8 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from service.report import count
+
 KINDS = {
     "handhavingsmelding": "Handhavingsmeldingen",
     "cameraincident": "Cameraincidenten",
@@ -55,13 +57,13 @@ class Board:
 
 
 def euros(cents: int) -> str:
-    """€ 69.854 (Dutch thousands separator, whole euros)."""
-    return "€ " + f"{round(cents / 100):,}".replace(",", ".")
+    """€ 69.854: whole euros (rounded half up, in integers) for a glance at a screen."""
+    return "€ " + count((cents + 50) // 100)
 
 
 def render(board: Board, kind: str | None = None) -> RenderableType:
     if board.connected:
-        behind = "?" if board.behind is None else f"{board.behind:,}".replace(",", ".")
+        behind = "?" if board.behind is None else count(board.behind)
         status = Text(f"● live  ({behind} achter)", style="bold green")
     else:
         status = Text(f"● verbinding verbroken {board.error}".rstrip(), style="bold red")
@@ -70,12 +72,12 @@ def render(board: Board, kind: str | None = None) -> RenderableType:
     totals = Table("Soort", "Aantal", "Schade", "waarvan illegaal vuurwerk", box=None)
     for code, name in KINDS.items():
         rows = [v for (k, _, _), v in board.rows.items() if k == code]
-        count = sum(r["count"] for r in rows)
+        number = sum(r["count"] for r in rows)
         amount = sum(r["amount_cents"] for r in rows)
         fireworks = sum(r["illegal_fireworks_cents"] for r in rows)
         share = f"{fireworks * 100 / amount:.0f} %" if amount else ""
         damage = euros(amount) if code == "jaarwisselingsschade" else ""
-        totals.add_row(name, f"{count:,}".replace(",", "."), damage, share)
+        totals.add_row(name, count(number), damage, share)
     parts.append(totals)
     if kind is not None:
         parts.append(grid(board, kind))
