@@ -80,9 +80,9 @@ class TotalRow:
 
 
 class TotalsRepository(abc.ABC):
-    @abc.abstractmethod
     def upsert_cells(self, cells: Sequence[YearCell]) -> None:
         """Store absolute values; a cell keeps whichever value has the higher offset."""
+        self.upsert(cells, [])
 
     @abc.abstractmethod
     def totals(
@@ -96,13 +96,13 @@ class TotalsRepository(abc.ABC):
     ) -> list[TotalRow]:
         """Totals of one year, summed over partitions, grouped by a subset of GROUPS."""
 
-    @abc.abstractmethod
     def upsert_incidents(self, incidents: Sequence[IncidentRow]) -> None:
         """Store incidents; each keeps whichever version has the higher offset."""
+        self.upsert([], incidents)
 
     @abc.abstractmethod
     def upsert(self, cells: Sequence[YearCell], incidents: Sequence[IncidentRow]) -> None:
-        """`upsert_cells` and `upsert_incidents` in one transaction."""
+        """Cells and incidents in one transaction, each keeping its highest-offset value."""
 
     @abc.abstractmethod
     def incident_totals(self, *, year: int) -> list[TotalRow]:
@@ -146,12 +146,6 @@ class SqlTotalsRepository(TotalsRepository):
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
-
-    def upsert_cells(self, cells: Sequence[YearCell]) -> None:
-        self.upsert(cells, [])
-
-    def upsert_incidents(self, incidents: Sequence[IncidentRow]) -> None:
-        self.upsert([], incidents)
 
     def upsert(self, cells: Sequence[YearCell], incidents: Sequence[IncidentRow]) -> None:
         with self._engine.begin() as connection:

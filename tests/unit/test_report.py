@@ -47,8 +47,8 @@ class InMemoryTotals(TotalsRepository):
         self.published: dict[int, list[TotalRow]] = {}
         self.closings: dict[int, Closing] = {}
 
-    def upsert_cells(self, cells: Sequence[YearCell]) -> None:
-        for cell in cells:
+    def upsert(self, cells: Sequence[YearCell], incidents: Sequence[IncidentRow]) -> None:
+        for cell in cells:  # the report reads no incidents
             key = (cell.partition, cell.kind, cell.category, cell.wijk, cell.year)
             if key not in self.cells or self.cells[key].source_offset < cell.source_offset:
                 self.cells[key] = cell
@@ -68,12 +68,6 @@ class InMemoryTotals(TotalsRepository):
             if c.year == year
         ]
         return _grouped(rows, group_by, kind=kind, category=category, wijk=wijk)
-
-    def upsert_incidents(self, incidents: Sequence[IncidentRow]) -> None:
-        raise NotImplementedError("the report reads no incidents")
-
-    def upsert(self, cells: Sequence[YearCell], incidents: Sequence[IncidentRow]) -> None:
-        self.upsert_cells(cells)
 
     def incident_totals(self, *, year: int) -> list[TotalRow]:
         return self.totals(year=year)
