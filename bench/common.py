@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaProducer
 from events.binding import to_kafka
 from events.models import parse_event
 from events.registry import load_registries
-from service.broker import LocalBroker
+from service.devtools.broker import LocalBroker
 from service.settings import Settings
 from tests import factories
 from tests.support import Process, free_port, settings_env

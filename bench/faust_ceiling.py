@@ -20,7 +20,7 @@ import faust
 from faust.worker import Worker
 
 from bench.common import bench_settings, distinct_incidents, local_broker, produce
-from service.topics import Topics, ensure_topics
+from service.kafka.topics import Topics, ensure_topics
 
 
 def main() -> None:

@@ -26,7 +26,7 @@ import aiohttp
 import httpx
 
 from bench.common import REGISTRIES, bench_settings, local_broker, start_worker
-from service.topics import ensure_topics
+from service.kafka.topics import ensure_topics
 from tests import factories
 from tests.support import Process as Service
 from tests.support import free_port, settings_env

@@ -30,8 +30,8 @@ from bench.common import (
     start_worker,
 )
 from bench.worker_throughput import committed
+from service.kafka.topics import Topics, ensure_topics
 from service.settings import Settings
-from service.topics import Topics, ensure_topics
 from storage.engine import make_engine
 from storage.repository import SqlTotalsRepository
 from tests.support import settings_env

@@ -21,8 +21,8 @@ from collections.abc import Iterator
 from bench.common import REGISTRIES, Record, distinct_incidents
 from events.binding import to_kafka
 from events.models import parse_event
-from service.processing import BatchProcessor
-from service.processing import Record as InputRecord
+from service.stream.processing import BatchProcessor
+from service.stream.processing import Record as InputRecord
 from tests import factories
 
 

@@ -28,7 +28,7 @@ from bench.common import (
     produce,
     start_worker,
 )
-from service.topics import Topics, ensure_topics
+from service.kafka.topics import Topics, ensure_topics
 
 
 async def raw_ceiling(bootstrap: str, topic: str, count: int) -> float:

@@ -12,6 +12,9 @@ from events.models import JSON_CONTENT_TYPE, Event, parse_event
 from events.registry import Registries
 
 STRUCTURED_CONTENT_TYPE = "application/cloudevents+json"
+# The HTTP binding's batched mode: a JSON array of structured events, at most MAX_BATCH.
+BATCH_CONTENT_TYPE = "application/cloudevents-batch+json"
+MAX_BATCH = 1000
 _ATTRIBUTES = ("specversion", "id", "source", "type", "subject", "time")
 
 Headers = Sequence[tuple[str, bytes]]

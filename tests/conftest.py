@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from service.broker import LocalBroker
+from service.devtools.broker import LocalBroker
 from service.settings import Settings
 from tests.support import PostgresCluster, free_port
 

@@ -1,7 +1,7 @@
 """A separate, deliberately simple implementation of CONTRACT.md §4, to check the service by.
 
 It sees the whole set of accepted events at once: per incident the highest revision wins, a
-withdrawal counts nowhere. It shares no code with service.counting."""
+withdrawal counts nowhere. It shares no code with service.domain.counting."""
 
 from __future__ import annotations
 

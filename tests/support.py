@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from service.broker import die_with_parent
+from service.devtools.broker import die_with_parent
 
 T = TypeVar("T")
 

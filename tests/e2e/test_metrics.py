@@ -11,8 +11,8 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from service.kafka.topics import Topics
 from service.settings import Settings
-from service.topics import Topics
 from tests import factories
 from tests.integration.kafka_util import ensure, produce
 from tests.support import Process, free_port, settings_env, wait_until

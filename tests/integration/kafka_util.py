@@ -63,6 +63,6 @@ def produce(
 
 
 def ensure(settings: Any) -> None:
-    from service.topics import ensure_topics
+    from service.kafka.topics import ensure_topics
 
     asyncio.run(ensure_topics(settings))

@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from events.registry import load_registries
-from service.api import build_api
+from service.http.app import build_api
+from service.kafka.topics import Topics
 from service.settings import Settings
-from service.topics import Topics
 from tests import factories
 from tests.integration.kafka_util import ensure, read_all
 from tests.support import free_port

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 
 from events.binding import from_kafka
 from events.registry import load_registries
-from service.api import build_api
+from service.http.app import build_api
+from service.kafka.topics import Topics
 from service.settings import Settings
-from service.topics import Topics
 from tests.integration.kafka_util import ensure, read_all
 from tests.strategies import valid_events
 

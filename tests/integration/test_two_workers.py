@@ -11,8 +11,8 @@ import pytest
 from events.binding import to_kafka
 from events.models import parse_event
 from events.registry import load_registries
+from service.kafka.topics import Topics
 from service.settings import Settings
-from service.topics import Topics
 from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.repository import SqlTotalsRepository

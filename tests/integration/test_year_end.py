@@ -11,8 +11,8 @@ from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from events.registry import load_registries
-from service.api import build_api
 from service.cli import app
+from service.http.app import build_api
 from service.settings import Settings
 from storage.engine import make_engine
 from storage.migrate import upgrade

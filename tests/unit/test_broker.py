@@ -1,4 +1,4 @@
-from service.broker import new_cluster_id
+from service.devtools.broker import new_cluster_id
 
 
 def test_cluster_ids_never_look_like_an_option() -> None:

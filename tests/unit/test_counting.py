@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from events.binding import to_kafka
 from events.models import parse_event
 from events.registry import load_registries
-from service.counting import (
+from service.domain.counting import (
     Cell,
     Contribution,
     Delta,
@@ -21,8 +21,8 @@ from service.counting import (
     apply_delta,
     apply_revision,
 )
-from service.processing import BatchProcessor, Record
-from service.state import CELL, decode_cell, encode_cell, parse_cell_key
+from service.kafka.changelog import CELL, decode_cell, encode_cell, parse_cell_key
+from service.stream.processing import BatchProcessor, Record
 from tests import factories
 from tests.reference import expected_totals
 

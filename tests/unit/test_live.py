@@ -1,8 +1,8 @@
 import asyncio
 from datetime import UTC, datetime
 
-from service.counting import Cell, CellKey
-from service.live import Aggregates, Subscription, current_period
+from service.domain.counting import Cell, CellKey
+from service.read.live import Aggregates, Subscription, current_period
 
 WHERE = CellKey("handhavingsmelding", "afval", "dorp", "year", "2022")
 

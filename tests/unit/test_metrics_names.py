@@ -8,7 +8,8 @@ from pathlib import Path
 
 from prometheus_client import REGISTRY
 
-import service.metrics  # noqa: F401  (registers the metrics)
+import service.http.metrics
+import service.stream.metrics  # noqa: F401
 
 DASHBOARD = Path(__file__).parents[2] / "deploy" / "grafana-dashboard.json"
 
@@ -33,7 +34,7 @@ def test_every_charted_metric_exists() -> None:
 
 
 def test_labels_never_take_a_senders_input() -> None:
-    from service.metrics import field_label, kind_label
+    from service.http.metrics import field_label, kind_label
 
     assert field_label("data.wijk") == "data"
     assert field_label("source") == "source"

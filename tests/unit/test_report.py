@@ -15,7 +15,7 @@ import pytest
 from rich.console import Console
 
 from events.registry import load_registries
-from service.report import (
+from service.report.build import (
     NoFigures,
     Report,
     build_report,

@@ -23,8 +23,8 @@ from events.models import parse_event
 from events.periods import LOCAL
 from events.registry import load_registries
 from service.cli import app
-from service.senders import HttpSender, Pacer, SendError, kafka_record
-from service.simulate import (
+from service.devtools.senders import HttpSender, Pacer, SendError, kafka_record
+from service.devtools.simulate import (
     Message,
     Options,
     Role,

@@ -7,7 +7,7 @@ import json
 
 from rich.console import Console
 
-from service.watch import Board, euros, render, sse_events
+from service.devtools.watch import Board, euros, render, sse_events
 
 
 def rendered(board: Board, kind: str | None = None) -> str:

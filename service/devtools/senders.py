@@ -18,13 +18,12 @@ import orjson
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from events.binding import STRUCTURED_CONTENT_TYPE, to_kafka
+from events.binding import BATCH_CONTENT_TYPE, MAX_BATCH, STRUCTURED_CONTENT_TYPE, to_kafka
 from events.models import parse_event
 from events.registry import Registries
-from service.ingest import BATCH_CONTENT_TYPE, MAX_BATCH
+from service.devtools.simulate import Message, Role
+from service.kafka.topics import Topics
 from service.settings import Settings
-from service.simulate import Message, Role
-from service.topics import Topics
 
 Advance = Callable[[int], None]
 Record = tuple[bytes, bytes, list[tuple[str, bytes]]]

@@ -8,13 +8,10 @@ from dataclasses import dataclass
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from service.kafka.errors import TopicError
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-class TopicError(Exception):
-    """A topic could not be created; the message names it and the broker's reason."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 from events.periods import Periods
-from service.counting import Cell, CellKey, Contribution, Incident
+from service.domain.counting import Cell, CellKey, Contribution, Incident
 
 SEP = "\x1f"
 INCIDENT = b"i"

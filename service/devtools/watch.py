@@ -19,7 +19,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from service.report import count
+from service.report.build import count
 
 KINDS = {
     "handhavingsmelding": "Handhavingsmeldingen",

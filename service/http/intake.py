@@ -1,29 +1,20 @@
-"""Ingestion over HTTP: authenticate, parse, validate a body of events and write it to Kafka."""
+"""Intake over HTTP: authenticate a field system, parse a body of events, validate them."""
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import json
 import logging
-from dataclasses import dataclass
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
-
-from events.binding import STRUCTURED_CONTENT_TYPE, to_kafka
+from events.binding import BATCH_CONTENT_TYPE, MAX_BATCH, STRUCTURED_CONTENT_TYPE
 from events.errors import InvalidEvent
 from events.models import Event, parse_event
 from events.registry import Registries
-from service.problems import Problem
-from service.settings import Settings
-from service.topics import Topics
+from service.http.problems import Problem
 
 log = logging.getLogger(__name__)
 
-BATCH_CONTENT_TYPE = "application/cloudevents-batch+json"
-MAX_BATCH = 1000
 MAX_DEPTH = 32
 
 
@@ -117,67 +108,6 @@ def validate_events(documents: list[Any], registries: Registries, field_system: 
             f"{field_system!r}, whose key was used; nothing was written",
         )
     return events
-
-
-@dataclass(frozen=True, slots=True)
-class Receipt:
-    accepted: int
-    duplicates: int
-    ids: list[str]
-
-
-class EventWriter:
-    """Writes events to the input topic with acks from all in-sync replicas and an idempotent
-    producer; starts the producer lazily so the API can run (and say so) while Kafka is down."""
-
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-        self._topic = Topics(settings.namespace).events
-        self._producer: AIOKafkaProducer | None = None
-        self._lock = asyncio.Lock()
-
-    async def _ready(self) -> AIOKafkaProducer:
-        async with self._lock:
-            if self._producer is None:
-                producer = AIOKafkaProducer(
-                    bootstrap_servers=self._settings.bootstrap,
-                    acks="all",
-                    enable_idempotence=True,
-                    linger_ms=2,
-                    request_timeout_ms=10000,
-                )
-                try:
-                    await asyncio.wait_for(producer.start(), timeout=10)
-                except (KafkaError, OSError, TimeoutError) as exc:
-                    await producer.stop()
-                    raise Problem(503, "Service Unavailable", "Kafka is unavailable") from exc
-                self._producer = producer
-            return self._producer
-
-    async def write(self, events: list[Event]) -> Receipt:
-        seen: set[tuple[str, str]] = set()
-        unique: list[Event] = []
-        for event in events:
-            if (event.source, event.id) not in seen:
-                seen.add((event.source, event.id))
-                unique.append(event)
-        producer = await self._ready()
-        try:
-            futures = []
-            for event in unique:
-                key, value, headers = to_kafka(event)
-                futures.append(await producer.send(self._topic, value, key=key, headers=headers))
-            await asyncio.wait_for(asyncio.gather(*futures), timeout=30)
-        except (KafkaError, TimeoutError) as exc:
-            log.warning("writing %d events failed: %s", len(unique), exc)
-            raise Problem(
-                503, "Service Unavailable", "Kafka did not acknowledge the events; send them again"
-            ) from exc
-        return Receipt(len(unique), len(events) - len(unique), [e.id for e in events])
-
-    async def close(self) -> None:
-        if self._producer is not None:
-            await self._producer.stop()
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

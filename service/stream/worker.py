@@ -1,7 +1,7 @@
 """The faust worker: decodes input records, applies the counting rules, keeps the state table.
 
 The agent holds no business logic: it hands batches of records to
-`service.processing.BatchProcessor` and writes back what that returns.
+`service.stream.processing.BatchProcessor` and writes back what that returns.
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ import faust
 from faust.types import StreamT
 
 from events.registry import Registries
-from service import metrics
-from service.fastpath import install_batch_drain
-from service.localstate import SYNCED_KEY, Synced, discard_unsynced
-from service.materialiser import Materialiser
-from service.processing import BatchProcessor, Headers, Record
+from service.kafka.topics import Topics
 from service.settings import Settings
-from service.topics import Topics
+from service.stream import metrics
+from service.stream.faust_adapter import install_batch_drain
+from service.stream.localstate import SYNCED_KEY, Synced, discard_unsynced
+from service.stream.materialiser import Materialiser
+from service.stream.processing import BatchProcessor, Headers, Record
 from storage.engine import make_engine
 from storage.repository import SqlTotalsRepository
 
@@ -260,7 +260,7 @@ def run_worker(settings: Settings, registries: Registries) -> None:
 
 
 async def _ensure(settings: Settings) -> int:
-    from service.resilience import when_kafka_answers
-    from service.topics import ensure_topics
+    from service.kafka.retry import when_kafka_answers
+    from service.kafka.topics import ensure_topics
 
     return await when_kafka_answers(settings.bootstrap, lambda: ensure_topics(settings))

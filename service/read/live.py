@@ -17,11 +17,11 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
 from events.periods import LOCAL, periods_of
-from service.counting import Cell, CellKey
-from service.resilience import keep_running
+from service.domain.counting import Cell, CellKey
+from service.kafka.changelog import CELL, INCIDENT, decode_cell, parse_cell_key
+from service.kafka.retry import keep_running
+from service.kafka.topics import Topics
 from service.settings import Settings
-from service.state import CELL, INCIDENT, decode_cell, parse_cell_key
-from service.topics import Topics
 
 log = logging.getLogger(__name__)
 Totals = list[int]  # count, amount_cents, illegal_fireworks_cents

@@ -3,8 +3,8 @@ import json
 import pytest
 
 from events.registry import load_registries
-from service.ingest import field_system_for, parse_body, validate_events
-from service.problems import Problem
+from service.http.intake import field_system_for, parse_body, validate_events
+from service.http.problems import Problem
 from tests import factories
 
 SINGLE = "application/cloudevents+json"

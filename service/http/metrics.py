@@ -1,7 +1,6 @@
-"""Prometheus metrics of the API and the worker (prometheus-client).
+"""Prometheus metrics of the API process, served at `GET /metrics` (prometheus-client).
 
-Each process exposes its own: the API at `GET /metrics`, every worker on its own port
-(`WIJKWACHT_WORKER_METRICS_PORT` plus its slot number). Names and labels are listed in
+Workers have their own (service/stream/metrics.py). Names and labels are listed in
 docs/operations.md; deploy/grafana-dashboard.json shows them.
 """
 
@@ -9,11 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter, Gauge
 
 from events.models import PAYLOADS
-
-LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
 
 # API: what field systems send
 EVENTS_RECEIVED = Counter(
@@ -38,33 +35,6 @@ CONSUMER_LAG = Gauge(
 )
 DEAD_LETTERS = Gauge("wijkwacht_dead_letters", "Records in the dead-letter topic")
 SSE_CLIENTS = Gauge("wijkwacht_sse_clients", "Open GET /v1/live/stream connections")
-
-# Worker: what it makes of the input
-EVENTS_PROCESSED = Counter(
-    "wijkwacht_worker_events",
-    "Input records processed, by outcome (counted, withdrawn, duplicate, stale, replayed, "
-    "rejected)",
-    ["outcome"],
-)
-DEAD_LETTERED = Counter(
-    "wijkwacht_worker_dead_letters", "Records sent to the dead-letter topic", ["reason"]
-)
-PROCESSING_LATENCY = Histogram(
-    "wijkwacht_processing_latency_seconds",
-    "From an input record's Kafka timestamp to its effects being written to the changelog",
-    buckets=LATENCY_BUCKETS,
-)
-BATCH_SIZE = Histogram(
-    "wijkwacht_worker_batch_records",
-    "Input records per processed batch",
-    buckets=(1, 10, 50, 100, 500, 1000, 5000, 20000),
-)
-STORE_UPSERT = Histogram(
-    "wijkwacht_store_upsert_seconds",
-    "Time of one materialiser transaction upserting totals and incidents",
-    buckets=LATENCY_BUCKETS,
-)
-STORE_ROWS = Counter("wijkwacht_store_rows_upserted", "Rows upserted into the store", ["table"])
 
 REJECTION_REASONS = {
     400: "bad-request",

@@ -23,16 +23,18 @@ from sse_starlette.sse import EventSourceResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from events.registry import Registries
-from service import metrics
-from service.counting import CellKey
-from service.ingest import EventWriter, field_system_for, parse_body, validate_events
-from service.live import LiveView, Row, current_period
-from service.metrics import kind_label
-from service.problems import Problem
-from service.resilience import kafka_answers
+from service.domain.counting import CellKey
+from service.http import metrics
+from service.http.intake import field_system_for, parse_body, validate_events
+from service.http.metrics import kind_label
+from service.http.problems import Problem
+from service.kafka.errors import KafkaUnavailable
+from service.kafka.retry import kafka_answers
+from service.kafka.topics import ensure_topics
+from service.kafka.writer import EventWriter
+from service.read.live import LiveView, Row, current_period
+from service.read.yearly import Figures, Key, YearTotals, compare, year_totals
 from service.settings import Settings
-from service.topics import ensure_topics
-from service.yearly import Figures, Key, YearTotals, compare, year_totals
 from storage.engine import make_engine
 from storage.errors import StorageError
 from storage.migrate import upgrade
@@ -185,7 +187,10 @@ def build_api(
             for kind in kinds:
                 metrics.EVENTS_RECEIVED.labels(kind).inc()
             events = validate_events(documents, registries, field_system)
-            receipt = await writer.write(events)
+            try:
+                receipt = await writer.write(events)
+            except KafkaUnavailable as exc:
+                raise Problem(503, "Service Unavailable", str(exc)) from exc
         except Problem as problem:
             metrics.REQUESTS_REJECTED.labels(
                 metrics.REJECTION_REASONS.get(problem.status, "other")

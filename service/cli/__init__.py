@@ -25,8 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from events.errors import InvalidEvent, RegistryError
 from events.models import parse_event
 from events.registry import Registries, load_registries
-from service.settings import Settings, parse_api_keys
-from service.simulate import (
+from service.devtools.simulate import (
     DEFAULTS,
     FIELD_SYSTEMS,
     FIRST_YEAR,
@@ -36,10 +35,11 @@ from service.simulate import (
     Role,
     Simulation,
 )
-from service.simulate import simulate as generate
+from service.devtools.simulate import simulate as generate
+from service.settings import Settings, parse_api_keys
 
 if TYPE_CHECKING:
-    from service.senders import Tally
+    from service.devtools.senders import Tally
     from storage.repository import TotalsRepository
 
 app = typer.Typer(
@@ -85,8 +85,8 @@ def _logging() -> None:
 @app.command()
 def broker() -> None:
     """Run the local single-node Apache Kafka broker until stopped (Ctrl-C or SIGTERM)."""
-    from service.broker import BrokerError, LocalBroker
-    from service.topics import ensure_topics
+    from service.devtools.broker import BrokerError, LocalBroker
+    from service.kafka.topics import ensure_topics
 
     settings = load_settings()
     if not settings.uses_local_broker:
@@ -116,7 +116,7 @@ def broker() -> None:
 @app.command()
 def worker() -> None:
     """Run one faust stream-processing worker (several may run at once)."""
-    from service.worker import run_worker
+    from service.stream.worker import run_worker
 
     settings = load_settings()
     regs = registries(settings)
@@ -129,7 +129,7 @@ def api() -> None:
     """Run the HTTP API and the operations dashboard."""
     import uvicorn
 
-    from service.api import build_api
+    from service.http.app import build_api
 
     settings = load_settings()
     regs = registries(settings)
@@ -164,8 +164,8 @@ def migrate() -> None:
 @app.command()
 def replay() -> None:
     """Rebuild every aggregate from offset 0 of the input topic (stop all workers first)."""
-    from service.replay import ReplayError
-    from service.replay import replay as run_replay
+    from service.stream.replay import ReplayError
+    from service.stream.replay import replay as run_replay
 
     settings = load_settings()
     try:
@@ -202,7 +202,7 @@ def reconcile(
     """Recompute a year from the stored incidents and print every difference with the
     materialised totals; exit 0 only if there is none. Run it when the processors have
     caught up (GET /v1/live: as_of.events_behind 0): mid-stream the two may be a batch apart."""
-    from service.yearly import reconcile as differences
+    from service.read.yearly import reconcile as differences
 
     repository = _store(load_settings())
     found = differences(repository.totals(year=year), repository.incident_totals(year=year))
@@ -290,7 +290,7 @@ def report(
     from rich.console import Console
     from sqlalchemy.exc import SQLAlchemyError
 
-    from service.report import (
+    from service.report.build import (
         CHART_SUFFIXES,
         NoFigures,
         ReportError,
@@ -483,7 +483,7 @@ def _send(
 ) -> Tally:
     import httpx
 
-    from service.senders import HttpSender, SendError, send_kafka
+    from service.devtools.senders import HttpSender, SendError, send_kafka
 
     try:
         if target is Target.KAFKA:
@@ -575,8 +575,8 @@ def watch(
     ] = None,
 ) -> None:
     """The live counts in the terminal, refreshing in place (Ctrl-C stops)."""
-    from service.watch import KINDS
-    from service.watch import watch as show
+    from service.devtools.watch import KINDS
+    from service.devtools.watch import watch as show
 
     if scope not in ("day", "week", "month", "year"):
         fail(f"--scope must be day, week, month or year, not {scope!r}")
@@ -627,7 +627,7 @@ def run() -> None:
 
 def _child(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     """A child process that gets SIGTERM when `wijkwacht run` dies, even by SIGKILL."""
-    from service.broker import die_with_parent
+    from service.devtools.broker import die_with_parent
 
     return subprocess.Popen(command, env=env, preexec_fn=die_with_parent)
 
@@ -650,7 +650,7 @@ def _wait_for_broker(
     stop: threading.Event,
     timeout: float = 90.0,
 ) -> None:
-    from service.resilience import kafka_answers
+    from service.kafka.retry import kafka_answers
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and not stop.is_set():

@@ -15,7 +15,7 @@ from events.binding import from_kafka
 from events.errors import InvalidEvent
 from events.models import Withdrawal, camera_wijk
 from events.registry import Registries
-from service.counting import (
+from service.domain.counting import (
     Cell,
     Decision,
     Incident,
@@ -24,7 +24,7 @@ from service.counting import (
     apply_revision,
     revision_of,
 )
-from service.state import (
+from service.kafka.changelog import (
     cell_key,
     decode_cell,
     decode_incident,

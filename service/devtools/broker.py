@@ -18,7 +18,7 @@ import time
 import uuid
 from pathlib import Path
 
-from service.resilience import kafka_answers
+from service.kafka.retry import kafka_answers
 from service.settings import Settings
 
 

@@ -12,11 +12,18 @@ import time
 
 from aiokafka import AIOKafkaConsumer
 
-from service import metrics
-from service.resilience import keep_running
+from service.kafka.changelog import (
+    CELL,
+    INCIDENT,
+    SEP,
+    decode_cell,
+    decode_incident,
+    parse_cell_key,
+)
+from service.kafka.retry import keep_running
+from service.kafka.topics import Topics
 from service.settings import Settings
-from service.state import CELL, INCIDENT, SEP, decode_cell, decode_incident, parse_cell_key
-from service.topics import Topics
+from service.stream import metrics
 from storage.repository import IncidentRow, TotalsRepository, YearCell
 
 log = logging.getLogger(__name__)

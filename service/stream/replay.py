@@ -22,8 +22,9 @@ from aiokafka.errors import (
     UnknownTopicOrPartitionError,
 )
 
+from service.kafka.errors import TopicError
+from service.kafka.topics import Topics, ensure_topics
 from service.settings import Settings
-from service.topics import TopicError, Topics, ensure_topics
 from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.repository import SqlTotalsRepository

@@ -1,7 +1,7 @@
 """The annual report (`wijkwacht report`): the figures a jaarverslag publishes, built from the
 store's yearly totals and rendered as a table, JSON, CSV or a trend chart.
 
-`build_report` reads only through the `TotalsRepository` port and `service.yearly`, so a closed
+`build_report` reads only through the `TotalsRepository` port and `service.read.yearly`, so a closed
 year shows its published figures with post-closing adjustments beside them, never added in.
 """
 
@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from events.registry import KINDS, Camera, Registries
-from service.yearly import Figures, Key, YearTotals, compare, year_totals
+from service.read.yearly import Figures, Key, YearTotals, compare, year_totals
 from storage.repository import Closing, TotalsRepository
 
 SCHEMA_VERSION = 1

@@ -1,0 +1,15 @@
+"""The exceptions of the Kafka adapters; the layers above decide what they mean to a user."""
+
+from __future__ import annotations
+
+
+class KafkaAdapterError(Exception):
+    """Base of every exception raised by `service.kafka`."""
+
+
+class KafkaUnavailable(KafkaAdapterError):
+    """Kafka did not answer or did not acknowledge a write; nothing may be assumed written."""
+
+
+class TopicError(KafkaAdapterError):
+    """A topic could not be created; the message names it and the broker's reason."""

@@ -1,0 +1,77 @@
+"""The event writer: events to the input topic, acknowledged by every in-sync replica."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from events.binding import to_kafka
+from events.models import Event
+from service.kafka.errors import KafkaUnavailable
+from service.kafka.topics import Topics
+from service.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    accepted: int
+    duplicates: int
+    ids: list[str]
+
+
+class EventWriter:
+    """Writes events to the input topic with acks from all in-sync replicas and an idempotent
+    producer; starts the producer lazily so the API can run (and say so) while Kafka is down."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._topic = Topics(settings.namespace).events
+        self._producer: AIOKafkaProducer | None = None
+        self._lock = asyncio.Lock()
+
+    async def _ready(self) -> AIOKafkaProducer:
+        async with self._lock:
+            if self._producer is None:
+                producer = AIOKafkaProducer(
+                    bootstrap_servers=self._settings.bootstrap,
+                    acks="all",
+                    enable_idempotence=True,
+                    linger_ms=2,
+                    request_timeout_ms=10000,
+                )
+                try:
+                    await asyncio.wait_for(producer.start(), timeout=10)
+                except (KafkaError, OSError, TimeoutError) as exc:
+                    await producer.stop()
+                    raise KafkaUnavailable("Kafka is unavailable") from exc
+                self._producer = producer
+            return self._producer
+
+    async def write(self, events: list[Event]) -> Receipt:
+        seen: set[tuple[str, str]] = set()
+        unique: list[Event] = []
+        for event in events:
+            if (event.source, event.id) not in seen:
+                seen.add((event.source, event.id))
+                unique.append(event)
+        producer = await self._ready()
+        try:
+            futures = []
+            for event in unique:
+                key, value, headers = to_kafka(event)
+                futures.append(await producer.send(self._topic, value, key=key, headers=headers))
+            await asyncio.wait_for(asyncio.gather(*futures), timeout=30)
+        except (KafkaError, TimeoutError) as exc:
+            log.warning("writing %d events failed: %s", len(unique), exc)
+            raise KafkaUnavailable("Kafka did not acknowledge the events; send them again") from exc
+        return Receipt(len(unique), len(events) - len(unique), [e.id for e in events])
+
+    async def close(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
