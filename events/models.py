@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from events.errors import FieldError, InvalidEvent
+from events.kinds import CAMERA, DAMAGE, ENFORCEMENT, WITHDRAWAL, event_type
 from events.periods import LOCAL, Periods, periods_of
 from events.registry import Registries
 
@@ -55,7 +56,7 @@ class Payload(BaseModel):
 class EnforcementReport(Payload):
     """nl.wijkwacht.handhavingsmelding.v1: a report by the enforcement team (Handhaving)."""
 
-    kind: ClassVar[str] = "handhavingsmelding"
+    kind: ClassVar[str] = ENFORCEMENT
     occurred_at: Timestamp
     wijk: Code
     category: Code
@@ -65,7 +66,7 @@ class EnforcementReport(Payload):
 class CameraIncident(Payload):
     """nl.wijkwacht.cameraincident.v1: an incident seen on a surveillance camera."""
 
-    kind: ClassVar[str] = "cameraincident"
+    kind: ClassVar[str] = CAMERA
     occurred_at: Timestamp
     camera: Code
     category: Code
@@ -78,7 +79,7 @@ class DamageItem(Payload):
     It counts for reporting year `jaarwisseling`: the New Year's Eve of 31 December of that year.
     """
 
-    kind: ClassVar[str] = "jaarwisselingsschade"
+    kind: ClassVar[str] = DAMAGE
     jaarwisseling: Annotated[StrictInt, Field(ge=2000, le=2100)]
     wijk: Code
     category: Code
@@ -90,16 +91,14 @@ class DamageItem(Payload):
 class Withdrawal(Payload):
     """nl.wijkwacht.intrekking.v1: an incident is withdrawn and counts nowhere any more."""
 
-    kind: ClassVar[str] = "intrekking"
+    kind: ClassVar[str] = WITHDRAWAL
     reason: Literal["dubbel", "onjuist", "overig"]
 
 
 EventData = EnforcementReport | CameraIncident | DamageItem | Withdrawal
 PAYLOADS: dict[str, type[EventData]] = {
-    "nl.wijkwacht.handhavingsmelding.v1": EnforcementReport,
-    "nl.wijkwacht.cameraincident.v1": CameraIncident,
-    "nl.wijkwacht.jaarwisselingsschade.v1": DamageItem,
-    "nl.wijkwacht.intrekking.v1": Withdrawal,
+    event_type(payload.kind): payload
+    for payload in (EnforcementReport, CameraIncident, DamageItem, Withdrawal)
 }
 EventType = Literal[
     "nl.wijkwacht.handhavingsmelding.v1",
@@ -107,6 +106,8 @@ EventType = Literal[
     "nl.wijkwacht.jaarwisselingsschade.v1",
     "nl.wijkwacht.intrekking.v1",
 ]
+# A Literal must spell its values out; this keeps them the types of PAYLOADS.
+assert set(get_args(EventType)) == set(PAYLOADS), "EventType and PAYLOADS disagree"
 
 
 class Envelope(BaseModel):
@@ -215,10 +216,10 @@ def parse_event(raw: Any, registries: Registries) -> Event:
 
 
 _CODE_FIELDS: dict[str, tuple[str, ...]] = {
-    "handhavingsmelding": ("wijk", "category", "team"),
-    "cameraincident": ("camera", "category", "wijk"),
-    "jaarwisselingsschade": ("wijk", "category"),
-    "intrekking": (),
+    ENFORCEMENT: ("wijk", "category", "team"),
+    CAMERA: ("camera", "category", "wijk"),
+    DAMAGE: ("wijk", "category"),
+    WITHDRAWAL: (),
 }
 
 

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 LOCAL = ZoneInfo("Europe/Amsterdam")
-SCOPES = ("year", "month", "week", "day")
+Scope = Literal["year", "month", "week", "day"]
+SCOPES: tuple[Scope, ...] = ("year", "month", "week", "day")
+# The label of each scope's periods, as the API takes and shows them.
+PERIOD_PATTERNS: dict[str, str] = {
+    "year": r"\d{4}",
+    "month": r"\d{4}-(0[1-9]|1[0-2])",
+    "week": r"\d{4}-W(0[1-9]|[1-4]\d|5[0-3])",
+    "day": r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])",
+}
+PERIOD_EXAMPLES = {"year": "2022", "month": "2022-12", "week": "2022-W52", "day": "2022-12-31"}
 
 
 class Periods(NamedTuple):
@@ -46,3 +56,17 @@ def _periods_of_day(day: date, year: int | None) -> Periods:
         week=f"{iso.year:04d}-W{iso.week:02d}",
         day=day.isoformat(),
     )
+
+
+def check_period(scope: str, label: str) -> str:
+    """`label` if it is a period of `scope` in the API's form; ValueError saying the form if not."""
+    if scope not in PERIOD_PATTERNS:
+        raise ValueError(f"{scope!r} is not a scope; use one of {', '.join(SCOPES)}")
+    if not re.fullmatch(PERIOD_PATTERNS[scope], label):
+        raise ValueError(f"{label!r} is not a {scope} like {PERIOD_EXAMPLES[scope]}")
+    return label
+
+
+def current_period(scope: str, now: datetime | None = None) -> str:
+    """The period of `scope` that holds now, in local time."""
+    return periods_of(now or datetime.now(LOCAL)).label(scope)

@@ -14,9 +14,9 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from events.errors import RegistryError
+from events.kinds import KINDS
 
 DEFAULT_DIR = Path(__file__).resolve().parent / "registries"
-KINDS = ("handhavingsmelding", "cameraincident", "jaarwisselingsschade")
 _CODE = r"^[a-z0-9][a-z0-9-]{0,63}$"
 
 

@@ -1,9 +1,10 @@
-"""The counting rules of CONTRACT.md §4 as pure functions over plain data.
+"""The counting rules of docs/contract.md §4 as pure functions over plain data.
 
 Per incident (source, subject) only its highest revision counts; a withdrawal counts nowhere.
 State is kept per input partition. Every value written is absolute and stamped with the input
 offset that last changed it, so re-applying an input record is a no-op: that is what makes the
-aggregates exact under at-least-once delivery (DESIGN.md, "Exactness").
+aggregates exact under at-least-once delivery (docs/architecture.md, "Why the aggregates are
+exact").
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import NamedTuple
 
 from events.models import DamageItem, Event, Withdrawal
 from events.periods import SCOPES, Periods
+from service.domain.figures import ZERO, Figures
 
 # The records below are built several times per event. Frozen dataclasses cost about four times
 # as much to build (every field goes through object.__setattr__), so only the keys, which are
@@ -45,6 +47,11 @@ class Contribution:
     def cells(self) -> tuple[CellKey, ...]:
         return _cells(self.kind, self.category, self.wijk, self.periods)
 
+    @property
+    def figures(self) -> Figures:
+        """What it adds to each of its cells: one incident, and its amounts."""
+        return Figures(1, self.amount_cents, self.illegal_fireworks_cents)
+
 
 class CellKey(NamedTuple):
     """Where a contribution counts. A named tuple: hashed in C, several times per event."""
@@ -62,21 +69,11 @@ def _cells(kind: str, category: str, wijk: str, periods: Periods) -> tuple[CellK
     return tuple(CellKey(kind, category, wijk, scope, periods.label(scope)) for scope in SCOPES)
 
 
-@dataclass(slots=True)
-class Cell:
+class Cell(NamedTuple):
     """An aggregate's absolute value, stamped with the input offset that last changed it."""
 
-    count: int
-    amount_cents: int
-    illegal_fireworks_cents: int
+    figures: Figures
     offset: int
-
-
-@dataclass(slots=True)
-class Delta:
-    count: int
-    amount_cents: int
-    illegal_fireworks_cents: int
 
 
 @dataclass(slots=True)
@@ -105,7 +102,7 @@ class Revision:
 class Decision:
     outcome: Outcome
     incident: Incident | None  # the state to write, None when nothing changes
-    deltas: dict[CellKey, Delta]
+    deltas: dict[CellKey, Figures]  # per cell, what the event changes
 
 
 def apply_revision(current: Incident | None, event: Revision, offset: int) -> Decision:
@@ -130,41 +127,25 @@ def apply_revision(current: Incident | None, event: Revision, offset: int) -> De
 
 def contribution_deltas(
     before: Contribution | None, after: Contribution | None
-) -> dict[CellKey, Delta]:
+) -> dict[CellKey, Figures]:
     """Per cell, what replacing `before` by `after` changes; cells that net to zero are left out."""
     if before is None or after is None:  # a new incident or a withdrawal: one side only
-        only = after or before
-        if only is None:
-            return {}
-        sign = 1 if after is not None else -1
-        delta = Delta(sign, sign * only.amount_cents, sign * only.illegal_fireworks_cents)
-        return dict.fromkeys(only.cells(), delta)
-    totals: dict[CellKey, tuple[int, int, int]] = {}
-    for contribution, sign in ((before, -1), (after, 1)):
-        if contribution is None:
-            continue
-        for key in contribution.cells():
-            c, a, f = totals.get(key, (0, 0, 0))
-            totals[key] = (
-                c + sign,
-                a + sign * contribution.amount_cents,
-                f + sign * contribution.illegal_fireworks_cents,
-            )
-    return {key: Delta(*values) for key, values in totals.items() if values != (0, 0, 0)}
+        if after is not None:
+            return dict.fromkeys(after.cells(), after.figures)
+        return {} if before is None else dict.fromkeys(before.cells(), -before.figures)
+    deltas = dict.fromkeys(before.cells(), -before.figures)
+    for key in after.cells():
+        deltas[key] = deltas.get(key, ZERO) + after.figures
+    return {key: delta for key, delta in deltas.items() if delta}
 
 
-def apply_delta(cell: Cell | None, delta: Delta, offset: int) -> Cell | None:
+def apply_delta(cell: Cell | None, delta: Figures, offset: int) -> Cell | None:
     """The cell after `delta` from input `offset`, or None if that offset was applied already."""
     if cell is None:
-        return Cell(delta.count, delta.amount_cents, delta.illegal_fireworks_cents, offset)
+        return Cell(delta, offset)
     if cell.offset >= offset:
         return None
-    return Cell(
-        cell.count + delta.count,
-        cell.amount_cents + delta.amount_cents,
-        cell.illegal_fireworks_cents + delta.illegal_fireworks_cents,
-        offset,
-    )
+    return Cell(cell.figures + delta, offset)
 
 
 def revision_of(event: Event, wijk: str) -> Revision:

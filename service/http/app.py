@@ -22,8 +22,10 @@ from pydantic import BaseModel, Field
 from sse_starlette.sse import EventSourceResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from events.periods import current_period
 from events.registry import Registries
 from service.domain.counting import CellKey
+from service.domain.figures import Figures
 from service.http import metrics
 from service.http.intake import field_system_for, parse_body, validate_events
 from service.http.metrics import kind_label
@@ -32,8 +34,8 @@ from service.kafka.errors import KafkaUnavailable
 from service.kafka.retry import kafka_answers
 from service.kafka.topics import ensure_topics
 from service.kafka.writer import EventWriter
-from service.read.live import LiveView, Row, current_period
-from service.read.yearly import Figures, Key, YearTotals, compare, year_totals
+from service.read.live import LiveView, Row
+from service.read.yearly import Key, YearTotals, compare, year_totals
 from service.settings import Settings
 from storage.engine import make_engine
 from storage.errors import StorageError
@@ -430,9 +432,7 @@ def _order(where: CellKey) -> tuple[str, str, str]:
 
 
 def _live_row(row: Row) -> dict[str, Any]:
-    public = row.public()
-    del public["scope"], public["period"]
-    return public
+    return row.public()
 
 
 def _sse(

@@ -1,7 +1,15 @@
-"""Byte encoding of the worker's state table: incident records and aggregate cells.
+"""Byte format of the worker's state table and so of its changelog: incident records and
+aggregate cells. The one module that reads or writes these bytes; the worker, the live view
+and the materialiser all go through it.
 
 Both live in one table so that their changelog writes share one partition and so keep their
 order: after a crash the changelog holds a prefix of the writes, never a middle piece.
+
+Keys (fields joined by U+001F):
+- incident: `i`, source, subject;
+- cell: `c`, input partition, kind, category, wijk, scope, period.
+Values are compact JSON: a cell `[count, amount_cents, illegal_fireworks_cents, offset]`; an
+incident `{"r": revision, "id": event id, "k": kind, "c": contribution or null, "o": offset}`.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ import orjson
 
 from events.periods import Periods
 from service.domain.counting import Cell, CellKey, Contribution, Incident
+from service.domain.figures import Figures
 
 SEP = "\x1f"
 INCIDENT = b"i"
@@ -20,6 +29,20 @@ CELL = b"c"
 
 def incident_key(source: str, subject: str) -> bytes:
     return (f"i{SEP}{source}{SEP}{subject}").encode()
+
+
+def parse_incident_key(raw: bytes) -> tuple[str, str]:
+    """(source, subject) of an incident's key."""
+    _, source, subject = raw.decode().split(SEP)
+    return source, subject
+
+
+def is_cell(key: bytes) -> bool:
+    return key.startswith(CELL)
+
+
+def is_incident(key: bytes) -> bool:
+    return key.startswith(INCIDENT)
 
 
 def cell_key(partition: int, key: CellKey) -> bytes:
@@ -42,12 +65,12 @@ def compact_json(value: Any) -> bytes:
 
 
 def encode_cell(cell: Cell) -> bytes:
-    return compact_json([cell.count, cell.amount_cents, cell.illegal_fireworks_cents, cell.offset])
+    return compact_json([*cell.figures, cell.offset])
 
 
 def decode_cell(raw: bytes) -> Cell:
     count, amount, fireworks, offset = orjson.loads(raw)
-    return Cell(count, amount, fireworks, offset)
+    return Cell(Figures(count, amount, fireworks), offset)
 
 
 def encode_incident(incident: Incident) -> bytes:
@@ -77,3 +100,9 @@ def decode_incident(raw: bytes) -> Incident:
             doc["k"], category, wijk, Periods(year, month, week, day), amount, fireworks
         )
     return Incident(doc["r"], doc["id"], doc["k"], contribution, doc["o"])
+
+
+def incident_offset(raw: bytes) -> int:
+    """The input offset an incident record was written at, without decoding the rest."""
+    offset: int = orjson.loads(raw)["o"]
+    return offset

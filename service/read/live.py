@@ -7,53 +7,45 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
-from events.periods import LOCAL, periods_of
 from service.domain.counting import Cell, CellKey
-from service.kafka.changelog import CELL, INCIDENT, decode_cell, parse_cell_key
+from service.domain.figures import ZERO, Figures
+from service.kafka.changelog import (
+    decode_cell,
+    incident_offset,
+    is_cell,
+    is_incident,
+    parse_cell_key,
+)
 from service.kafka.retry import keep_running
 from service.kafka.topics import Topics
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
-Totals = list[int]  # count, amount_cents, illegal_fireworks_cents
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
-    kind: str
-    category: str
-    wijk: str
-    scope: str
-    period: str
-    count: int
-    amount_cents: int
-    illegal_fireworks_cents: int
+class Row(NamedTuple):
+    """A live aggregate: where it counts and its figures, summed over input partitions."""
+
+    where: CellKey
+    figures: Figures
 
     def public(self) -> dict[str, Any]:
+        """The row as the API shows it (without scope and period, which the answer names)."""
+        where, figures = self.where, self.figures
         return {
-            "kind": self.kind,
-            "category": self.category,
-            "wijk": self.wijk,
-            "scope": self.scope,
-            "period": self.period,
-            "count": self.count,
-            "amount_cents": self.amount_cents,
-            "illegal_fireworks_cents": self.illegal_fireworks_cents,
+            "kind": where.kind,
+            "category": where.category,
+            "wijk": where.wijk,
+            "count": figures.count,
+            "amount_cents": figures.amount_cents,
+            "illegal_fireworks_cents": figures.illegal_fireworks_cents,
         }
-
-
-def current_period(scope: str, now: datetime | None = None) -> str:
-    """The period of `scope` that holds now, in local time."""
-    return periods_of(now or datetime.now(LOCAL)).label(scope)
 
 
 class Aggregates:
@@ -62,7 +54,7 @@ class Aggregates:
 
     def __init__(self) -> None:
         self._cells: dict[tuple[int, CellKey], Cell] = {}
-        self._totals: dict[CellKey, Totals] = {}
+        self._totals: dict[CellKey, Figures] = {}
         self.processed: dict[int, int] = {}  # partition → next input offset reflected
 
     def apply(self, partition: int, where: CellKey, cell: Cell) -> bool:
@@ -71,10 +63,8 @@ class Aggregates:
         if old is not None and old.offset >= cell.offset:
             return False
         self._cells[(partition, where)] = cell
-        total = self._totals.setdefault(where, [0, 0, 0])
-        total[0] += cell.count - (old.count if old else 0)
-        total[1] += cell.amount_cents - (old.amount_cents if old else 0)
-        total[2] += cell.illegal_fireworks_cents - (old.illegal_fireworks_cents if old else 0)
+        before = old.figures if old is not None else ZERO
+        self._totals[where] = self._totals.get(where, ZERO) + (cell.figures - before)
         return True
 
     def _seen(self, partition: int, offset: int) -> None:
@@ -85,17 +75,7 @@ class Aggregates:
         self._seen(partition, offset)
 
     def row(self, where: CellKey) -> Row:
-        count, amount, fireworks = self._totals.get(where, (0, 0, 0))
-        return Row(
-            where.kind,
-            where.category,
-            where.wijk,
-            where.scope,
-            where.period,
-            count,
-            amount,
-            fireworks,
-        )
+        return Row(where, self._totals.get(where, ZERO))
 
     def rows(
         self,
@@ -106,16 +86,16 @@ class Aggregates:
         wijk: str | None = None,
     ) -> list[Row]:
         found = [
-            self.row(where)
+            Row(where, total)
             for where, total in self._totals.items()
             if where.scope == scope
             and where.period == period
-            and total[0] != 0
+            and total.count != 0
             and (kind is None or where.kind == kind)
             and (category is None or where.category == category)
             and (wijk is None or where.wijk == wijk)
         ]
-        return sorted(found, key=lambda r: (r.kind, r.category, r.wijk))
+        return sorted(found, key=lambda r: (r.where.kind, r.where.category, r.where.wijk))
 
 
 class Subscription:
@@ -208,12 +188,12 @@ class LiveView:
             key, value = record.key, record.value
             if value is None or key is None:
                 continue
-            if key.startswith(CELL):
+            if is_cell(key):
                 partition, where = parse_cell_key(key)
                 if self.aggregates.apply(partition, where, decode_cell(value)):
                     changed.add(where)
-            elif key.startswith(INCIDENT):
-                self.aggregates.seen_incident(record.partition, orjson.loads(value)["o"])
+            elif is_incident(key):
+                self.aggregates.seen_incident(record.partition, incident_offset(value))
         return changed
 
     def _dlq_partitions(self, consumer: AIOKafkaConsumer) -> set[int]:

@@ -10,33 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from service.domain.figures import ZERO, Figures
 from storage.repository import GROUPS, Closing, TotalRow, TotalsRepository
 
 Key = tuple[str | None, str | None, str | None]  # kind, category, wijk (None: not grouped)
-
-
-@dataclass(frozen=True, slots=True)
-class Figures:
-    count: int = 0
-    amount_cents: int = 0
-    illegal_fireworks_cents: int = 0
-
-    def __add__(self, other: Figures) -> Figures:
-        return Figures(
-            self.count + other.count,
-            self.amount_cents + other.amount_cents,
-            self.illegal_fireworks_cents + other.illegal_fireworks_cents,
-        )
-
-    def __sub__(self, other: Figures) -> Figures:
-        return Figures(
-            self.count - other.count,
-            self.amount_cents - other.amount_cents,
-            self.illegal_fireworks_cents - other.illegal_fireworks_cents,
-        )
-
-    def __bool__(self) -> bool:
-        return bool(self.count or self.amount_cents or self.illegal_fireworks_cents)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +29,7 @@ class YearTotals:
 
     def total(self, **where: str) -> Figures:
         """The sum over rows matching `where` (kind=…, category=…, wijk=…)."""
-        return sum(
-            (figures for key, figures in self.rows.items() if _matches(key, where)), Figures()
-        )
+        return sum((figures for key, figures in self.rows.items() if _matches(key, where)), ZERO)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,14 +73,14 @@ def year_totals(
     adjustments = {
         key: delta
         for key in sorted(set(current) | set(published), key=_order)
-        if (delta := current.get(key, Figures()) - published.get(key, Figures()))
+        if (delta := current.get(key, ZERO) - published.get(key, ZERO))
     }
     return YearTotals(year, groups, published, adjustments, closing)
 
 
 def compare(year: YearTotals, base: YearTotals) -> list[Comparison]:
     keys = sorted(set(year.rows) | set(base.rows), key=_order)
-    return [Comparison(k, year.rows.get(k, Figures()), base.rows.get(k, Figures())) for k in keys]
+    return [Comparison(k, year.rows.get(k, ZERO), base.rows.get(k, ZERO)) for k in keys]
 
 
 def reconcile(materialised: Iterable[TotalRow], recomputed: Iterable[TotalRow]) -> list[str]:
@@ -114,7 +89,7 @@ def reconcile(materialised: Iterable[TotalRow], recomputed: Iterable[TotalRow]) 
     have, want = by_key(materialised), by_key(recomputed)
     lines = []
     for key in sorted(set(have) | set(want), key=_order):
-        a, b = have.get(key, Figures()), want.get(key, Figures())
+        a, b = have.get(key, ZERO), want.get(key, ZERO)
         if a != b:
             lines.append(
                 f"{'/'.join(k or '*' for k in key)}: totals count {a.count}, "

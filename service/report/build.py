@@ -20,12 +20,13 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from events.registry import KINDS, Camera, Registries
-from service.read.yearly import Figures, Key, YearTotals, compare, year_totals
+from events.kinds import CAMERA, DAMAGE, ENFORCEMENT, KINDS
+from events.registry import Camera, Registries
+from service.domain.figures import Figures
+from service.read.yearly import Key, YearTotals, compare, year_totals
 from storage.repository import Closing, TotalsRepository
 
 SCHEMA_VERSION = 1
-ENFORCEMENT, CAMERA, DAMAGE = "handhavingsmelding", "cameraincident", "jaarwisselingsschade"
 KIND_LABELS = {
     ENFORCEMENT: "Enforcement reports",
     CAMERA: "Camera incidents",

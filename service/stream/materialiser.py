@@ -13,12 +13,12 @@ import time
 from aiokafka import AIOKafkaConsumer
 
 from service.kafka.changelog import (
-    CELL,
-    INCIDENT,
-    SEP,
     decode_cell,
     decode_incident,
+    is_cell,
+    is_incident,
     parse_cell_key,
+    parse_incident_key,
 )
 from service.kafka.retry import keep_running
 from service.kafka.topics import Topics
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 def year_cell(key: bytes, value: bytes | None) -> YearCell | None:
     """The store row for a changelog record, or None if it is not a yearly aggregate."""
-    if value is None or not key.startswith(CELL):
+    if value is None or not is_cell(key):
         return None
     partition, where = parse_cell_key(key)
     if where.scope != "year":
@@ -43,18 +43,18 @@ def year_cell(key: bytes, value: bytes | None) -> YearCell | None:
         category=where.category,
         wijk=where.wijk,
         year=int(where.period),
-        count=cell.count,
-        amount_cents=cell.amount_cents,
-        illegal_fireworks_cents=cell.illegal_fireworks_cents,
+        count=cell.figures.count,
+        amount_cents=cell.figures.amount_cents,
+        illegal_fireworks_cents=cell.figures.illegal_fireworks_cents,
         source_offset=cell.offset,
     )
 
 
 def incident_row(partition: int, key: bytes, value: bytes | None) -> IncidentRow | None:
     """The store row for a changelog record, or None if it is not an incident."""
-    if value is None or not key.startswith(INCIDENT):
+    if value is None or not is_incident(key):
         return None
-    _, source, subject = key.decode().split(SEP)
+    source, subject = parse_incident_key(key)
     incident = decode_incident(value)
     counted = incident.contribution
     return IncidentRow(

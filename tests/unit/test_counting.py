@@ -14,14 +14,14 @@ from events.registry import load_registries
 from service.domain.counting import (
     Cell,
     Contribution,
-    Delta,
     Incident,
     Outcome,
     Revision,
     apply_delta,
     apply_revision,
 )
-from service.kafka.changelog import CELL, decode_cell, encode_cell, parse_cell_key
+from service.domain.figures import Figures
+from service.kafka.changelog import decode_cell, encode_cell, is_cell, parse_cell_key
 from service.stream.processing import BatchProcessor, Record
 from tests import factories
 from tests.reference import expected_totals
@@ -41,7 +41,7 @@ def test_new_incident_counts_in_all_four_scopes() -> None:
     decision = apply_revision(None, Revision("a", 1, "handhavingsmelding", contribution()), 0)
     assert decision.outcome is Outcome.COUNTED
     assert sorted(k.scope for k in decision.deltas) == ["day", "month", "week", "year"]
-    assert all(d == Delta(1, 0, 0) for d in decision.deltas.values())
+    assert all(d == Figures(1, 0, 0) for d in decision.deltas.values())
 
 
 def test_higher_revision_moves_the_count() -> None:
@@ -86,10 +86,10 @@ def test_withdrawal_first_then_lower_revision_is_stale() -> None:
 
 
 def test_apply_delta_is_idempotent_per_offset() -> None:
-    cell = apply_delta(None, Delta(1, 10, 10), 4)
-    assert cell == Cell(1, 10, 10, 4)
-    assert apply_delta(cell, Delta(1, 10, 10), 4) is None
-    assert apply_delta(cell, Delta(-1, -10, -10), 7) == Cell(0, 0, 0, 7)
+    cell = apply_delta(None, Figures(1, 10, 10), 4)
+    assert cell == Cell(Figures(1, 10, 10), 4)
+    assert apply_delta(cell, Figures(1, 10, 10), 4) is None
+    assert apply_delta(cell, Figures(-1, -10, -10), 7) == Cell(Figures(0, 0, 0), 7)
 
 
 # ---- the processor under crashes --------------------------------------------------------
@@ -153,15 +153,15 @@ class CrashingLog:
 def year_cells(state: dict[bytes, bytes]) -> dict[tuple[str, ...], tuple[int, int, int]]:
     cells = {}
     for key, value in state.items():
-        if key.startswith(CELL):
+        if is_cell(key):
             _, where = parse_cell_key(key)
             cell = decode_cell(value)
             if where.scope == "year":
                 total = cells.get((where.kind, where.category, where.wijk, where.period), (0, 0, 0))
                 cells[(where.kind, where.category, where.wijk, where.period)] = (
-                    total[0] + cell.count,
-                    total[1] + cell.amount_cents,
-                    total[2] + cell.illegal_fireworks_cents,
+                    total[0] + cell.figures.count,
+                    total[1] + cell.figures.amount_cents,
+                    total[2] + cell.figures.illegal_fireworks_cents,
                 )
     return {key: value for key, value in cells.items() if value[0]}
 
@@ -212,7 +212,7 @@ def test_state_values_take_no_more_memory_than_their_length() -> None:
 
     tracemalloc.start()
     try:
-        values = [encode_cell(Cell(n, n, 0, n)) for n in range(1000)]
+        values = [encode_cell(Cell(Figures(n, n, 0), n)) for n in range(1000)]
         per_value = tracemalloc.get_traced_memory()[0] / len(values)
     finally:
         tracemalloc.stop()

@@ -1,39 +1,43 @@
 import asyncio
 from datetime import UTC, datetime
 
+from events.periods import current_period
 from service.domain.counting import Cell, CellKey
-from service.read.live import Aggregates, Subscription, current_period
+from service.domain.figures import Figures
+from service.read.live import Aggregates, Subscription
 
 WHERE = CellKey("handhavingsmelding", "afval", "dorp", "year", "2022")
 
 
 def test_totals_sum_partitions_and_follow_each_partitions_latest_value() -> None:
     aggregates = Aggregates()
-    assert aggregates.apply(0, WHERE, Cell(2, 0, 0, 10))
-    assert aggregates.apply(1, WHERE, Cell(3, 0, 0, 4))
-    assert aggregates.apply(0, WHERE, Cell(1, 0, 0, 12))
-    assert aggregates.row(WHERE).count == 4
+    assert aggregates.apply(0, WHERE, Cell(Figures(2, 0, 0), 10))
+    assert aggregates.apply(1, WHERE, Cell(Figures(3, 0, 0), 4))
+    assert aggregates.apply(0, WHERE, Cell(Figures(1, 0, 0), 12))
+    assert aggregates.row(WHERE).figures.count == 4
     assert aggregates.processed == {0: 13, 1: 5}
 
 
 def test_an_older_value_arriving_late_is_ignored() -> None:
     aggregates = Aggregates()
-    aggregates.apply(0, WHERE, Cell(5, 100, 40, 20))
-    assert not aggregates.apply(0, WHERE, Cell(4, 80, 40, 18))  # a zombie writer's late value
-    assert aggregates.row(WHERE).count == 5
-    assert aggregates.row(WHERE).amount_cents == 100
+    aggregates.apply(0, WHERE, Cell(Figures(5, 100, 40), 20))
+    assert not aggregates.apply(
+        0, WHERE, Cell(Figures(4, 80, 40), 18)
+    )  # a zombie writer's late value
+    assert aggregates.row(WHERE).figures.count == 5
+    assert aggregates.row(WHERE).figures.amount_cents == 100
 
 
 def test_rows_filter_by_scope_period_and_drop_zero_counts() -> None:
     aggregates = Aggregates()
-    aggregates.apply(0, WHERE, Cell(1, 0, 0, 1))
+    aggregates.apply(0, WHERE, Cell(Figures(1, 0, 0), 1))
     other = CellKey("cameraincident", "geweld", "stadshart", "year", "2022")
-    aggregates.apply(0, other, Cell(0, 0, 0, 2))  # withdrawn again
+    aggregates.apply(0, other, Cell(Figures(0, 0, 0), 2))  # withdrawn again
     day = CellKey("handhavingsmelding", "afval", "dorp", "day", "2022-06-01")
-    aggregates.apply(0, day, Cell(1, 0, 0, 1))
-    assert [r.kind for r in aggregates.rows("year", "2022")] == ["handhavingsmelding"]
+    aggregates.apply(0, day, Cell(Figures(1, 0, 0), 1))
+    assert [r.where.kind for r in aggregates.rows("year", "2022")] == ["handhavingsmelding"]
     assert aggregates.rows("year", "2022", kind="cameraincident") == []
-    assert [r.period for r in aggregates.rows("day", "2022-06-01")] == ["2022-06-01"]
+    assert [r.where.period for r in aggregates.rows("day", "2022-06-01")] == ["2022-06-01"]
 
 
 def test_current_period_is_local() -> None:
