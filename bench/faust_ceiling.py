@@ -20,7 +20,8 @@ import faust
 from faust.worker import Worker
 
 from bench.common import bench_settings, distinct_incidents, local_broker, produce
-from service.kafka.topics import Topics, ensure_topics
+from service.bootstrap import Wiring
+from service.kafka.topics import Topics
 
 
 def main() -> None:
@@ -31,7 +32,7 @@ def main() -> None:
     count, mode = args.events, args.mode
     with local_broker() as (bootstrap, data):
         settings = bench_settings(bootstrap, data, "ceiling", topic_partitions=6)
-        asyncio.run(ensure_topics(settings))
+        asyncio.run(Wiring(settings).ensure_topics())
         topic_name = Topics(settings.namespace).events
         produce(bootstrap, topic_name, list(distinct_incidents(count)))
         app = faust.App(

@@ -26,7 +26,7 @@ import aiohttp
 import httpx
 
 from bench.common import REGISTRIES, bench_settings, local_broker, start_worker
-from service.kafka.topics import ensure_topics
+from service.bootstrap import Wiring
 from tests import factories
 from tests.support import Process as Service
 from tests.support import free_port, settings_env
@@ -122,7 +122,7 @@ def run(rate: float, seconds: float) -> dict[str, float]:
         settings = bench_settings(
             bootstrap, data, "latency", api_port=free_port(), api_keys=f"handhaving-app:{KEY}"
         )
-        asyncio.run(ensure_topics(settings))
+        asyncio.run(Wiring(settings).ensure_topics())
         worker = start_worker(settings, data / "worker.log")
         api = Service(["api"], settings_env(settings), data / "api.log")
         base = f"http://127.0.0.1:{settings.api_port}"

@@ -30,7 +30,8 @@ from bench.common import (
     start_worker,
 )
 from bench.worker_throughput import committed
-from service.kafka.topics import Topics, ensure_topics
+from service.bootstrap import Wiring
+from service.kafka.topics import Topics
 from service.settings import Settings
 from storage.engine import make_engine
 from storage.repository import SqlTotalsRepository
@@ -66,7 +67,7 @@ def stored(settings: Settings) -> dict[tuple[str | None, ...], tuple[int, int, i
 def run(events: int, store: str) -> dict[str, object]:
     with local_broker() as (bootstrap, data):
         settings = bench_settings(bootstrap, data, "million", worker_store=store)
-        asyncio.run(ensure_topics(settings))
+        asyncio.run(Wiring(settings).ensure_topics())
         produce_seconds = produce(
             bootstrap, Topics(settings.namespace).events, distinct_incidents(events)
         )

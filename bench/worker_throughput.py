@@ -28,7 +28,8 @@ from bench.common import (
     produce,
     start_worker,
 )
-from service.kafka.topics import Topics, ensure_topics
+from service.bootstrap import Wiring
+from service.kafka.topics import Topics
 
 
 async def raw_ceiling(bootstrap: str, topic: str, count: int) -> float:
@@ -72,7 +73,7 @@ def run(events: int, partitions: int) -> dict[str, float]:
     with local_broker() as (bootstrap, data):
         settings = bench_settings(bootstrap, data, "bench", topic_partitions=partitions)
         topics = Topics(settings.namespace)
-        asyncio.run(ensure_topics(settings))
+        asyncio.run(Wiring(settings).ensure_topics())
         records = list(distinct_incidents(events))
         produce_seconds = produce(bootstrap, topics.events, records)
         ceiling = asyncio.run(raw_ceiling(bootstrap, topics.events, events))

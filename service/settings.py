@@ -106,6 +106,16 @@ class Settings(BaseSettings):
         return self.kafka_bootstrap or f"127.0.0.1:{self.local_broker_port}"
 
     @property
+    def api_url(self) -> str:
+        """Where a client on this host reaches the API (tools such as simulate and watch)."""
+        host = self.api_host
+        if host in ("", "0.0.0.0", "::"):  # noqa: S104  (listening everywhere: use loopback)
+            host = "127.0.0.1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.api_port}"
+
+    @property
     def uses_local_broker(self) -> bool:
         return self.kafka_bootstrap is None
 

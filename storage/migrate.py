@@ -10,6 +10,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
 
 from storage.engine import make_engine
 from storage.errors import MigrationError
@@ -35,6 +36,10 @@ def upgrade(url: str) -> None:
             config = alembic_config()
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
+    except OperationalError as exc:
+        # No connection: the driver's message runs over several lines, the first says why.
+        reason = str(exc).splitlines()[0]
+        raise MigrationError(f"cannot migrate the store: it cannot be reached: {reason}") from exc
     except Exception as exc:
         raise MigrationError(f"cannot migrate the store: {exc}") from exc
     finally:

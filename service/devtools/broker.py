@@ -144,7 +144,7 @@ class LocalBroker:
                 raise BrokerError(
                     f"the broker exited with code {self.process.returncode}; see {self.log_file}"
                 )
-            if asyncio.run(kafka_answers(self.bootstrap, quiet=True)):
+            if asyncio.run(kafka_answers({"bootstrap_servers": self.bootstrap}, quiet=True)):
                 return
             time.sleep(0.3)
         raise BrokerError(f"the broker did not answer within {timeout:.0f}s; see {self.log_file}")

@@ -22,8 +22,7 @@ from events.binding import BATCH_CONTENT_TYPE, MAX_BATCH, STRUCTURED_CONTENT_TYP
 from events.models import parse_event
 from events.registry import Registries
 from service.devtools.simulate import Message, Role
-from service.kafka.topics import Topics
-from service.settings import Settings
+from service.kafka.config import KafkaConfig
 
 Advance = Callable[[int], None]
 Record = tuple[bytes, bytes, list[tuple[str, bytes]]]
@@ -184,19 +183,17 @@ def kafka_record(message: Message, registries: Registries) -> Record:
 
 async def send_kafka(
     messages: Iterable[Message],
-    settings: Settings,
+    kafka: KafkaConfig,
     registries: Registries,
     rate: float,
     advance: Advance,
 ) -> Tally:
     """Produce to the input topic with acks from all in-sync replicas, idempotently."""
-    topic = Topics(settings.namespace).events
+    topic = kafka.topics.events
     producer = AIOKafkaProducer(
-        bootstrap_servers=settings.bootstrap,
-        acks="all",
-        enable_idempotence=True,
-        linger_ms=20,
-        request_timeout_ms=30000,
+        **kafka.client_options(
+            acks="all", enable_idempotence=True, linger_ms=20, request_timeout_ms=30000
+        )
     )
     try:
         await asyncio.wait_for(producer.start(), timeout=30)
@@ -204,7 +201,7 @@ async def send_kafka(
     except (KafkaError, OSError, TimeoutError) as exc:
         await producer.stop()
         raise SendError(
-            f"cannot produce to {topic} at {settings.bootstrap} "
+            f"cannot produce to {topic} at {kafka.bootstrap} "
             f"(is the service running and the topic there?): {type(exc).__name__} {exc}"
         ) from exc
     tally = Tally()

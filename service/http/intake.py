@@ -7,6 +7,8 @@ import json
 import logging
 from typing import Any
 
+from fastapi import Request
+
 from events.binding import BATCH_CONTENT_TYPE, MAX_BATCH, STRUCTURED_CONTENT_TYPE
 from events.errors import InvalidEvent
 from events.models import Event, parse_event
@@ -38,6 +40,21 @@ def field_system_for(authorization: str | None, keys: dict[str, str]) -> str:
             401, "Unauthorized", "unknown API key", headers={"WWW-Authenticate": "Bearer"}
         )
     return found
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, refused with Problem 413 as soon as it is known to pass `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise Problem(413, "Content Too Large", f"the body may be at most {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise Problem(413, "Content Too Large", f"the body may be at most {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def parse_body(body: bytes, content_type: str) -> list[Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaConnectionError
@@ -14,13 +14,16 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-async def kafka_answers(bootstrap: str, *, quiet: bool = False, seconds: float = 3.0) -> bool:
-    """Whether a broker at `bootstrap` answers a metadata request within `seconds`.
+async def kafka_answers(
+    client_options: dict[str, Any], *, quiet: bool = False, seconds: float = 3.0
+) -> bool:
+    """Whether a broker answers a metadata request within `seconds`; `client_options` say
+    where it is and how to connect (`KafkaConfig.client_options()`).
 
     `quiet` silences aiokafka's connection errors while asking (a broker that is starting)."""
     if quiet:
         logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(seconds * 1000))
+    admin = AIOKafkaAdminClient(**client_options, request_timeout_ms=int(seconds * 1000))
     try:
         await asyncio.wait_for(admin.start(), timeout=seconds)
         await asyncio.wait_for(admin.list_topics(), timeout=seconds)
@@ -33,15 +36,15 @@ async def kafka_answers(bootstrap: str, *, quiet: bool = False, seconds: float =
     return True
 
 
-async def when_kafka_answers(bootstrap: str, step: Callable[[], Awaitable[T]]) -> T:
-    """Run `step` once the broker at `bootstrap` answers: a process that starts while Kafka
+async def when_kafka_answers(where: str, step: Callable[[], Awaitable[T]]) -> T:
+    """Run `step` once the broker at `where` answers: a process that starts while Kafka
     is down (or restarting) waits for it, saying so, instead of failing."""
     delay = 0.5
     while True:
         try:
             return await step()
         except KafkaConnectionError:
-            log.warning("Kafka at %s does not answer; retrying in %.1fs", bootstrap, delay)
+            log.warning("Kafka at %s does not answer; retrying in %.1fs", where, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 15.0)
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from service.kafka.errors import TopicError
-from service.settings import Settings
+
+if TYPE_CHECKING:
+    from service.kafka.config import KafkaConfig
 
 log = logging.getLogger(__name__)
 
@@ -42,19 +45,19 @@ class Topics:
         return f"{self.namespace}.materialiser.v1"
 
 
-async def ensure_topics(settings: Settings) -> int:
+async def ensure_topics(kafka: KafkaConfig) -> int:
     """Create the topics that are missing; return the input topic's partition count, which
     the state topic must share."""
-    topics = Topics(settings.namespace)
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap, request_timeout_ms=15000)
+    topics = kafka.topics
+    admin = AIOKafkaAdminClient(**kafka.client_options(request_timeout_ms=15000))
     await admin.start()
     try:
         existing = await admin.describe_topics([topics.events])
-        partitions = settings.topic_partitions
+        partitions = kafka.partitions
         for description in existing:
             if description.get("error_code") == 0 and description.get("partitions"):
                 partitions = len(description["partitions"])
-        rf = settings.topic_replication_factor
+        rf = kafka.replication_factor
         compacted = {"cleanup.policy": "compact"}
         wanted = [
             NewTopic(topics.events, partitions, rf, topic_configs={"retention.ms": "-1"}),

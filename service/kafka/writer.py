@@ -11,9 +11,8 @@ from aiokafka.errors import KafkaError
 
 from events.binding import to_kafka
 from events.models import Event
+from service.kafka.config import KafkaConfig
 from service.kafka.errors import KafkaUnavailable
-from service.kafka.topics import Topics
-from service.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +28,9 @@ class EventWriter:
     """Writes events to the input topic with acks from all in-sync replicas and an idempotent
     producer; starts the producer lazily so the API can run (and say so) while Kafka is down."""
 
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-        self._topic = Topics(settings.namespace).events
+    def __init__(self, kafka: KafkaConfig) -> None:
+        self._kafka = kafka
+        self._topic = kafka.topics.events
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
 
@@ -39,11 +38,12 @@ class EventWriter:
         async with self._lock:
             if self._producer is None:
                 producer = AIOKafkaProducer(
-                    bootstrap_servers=self._settings.bootstrap,
-                    acks="all",
-                    enable_idempotence=True,
-                    linger_ms=2,
-                    request_timeout_ms=10000,
+                    **self._kafka.client_options(
+                        acks="all",
+                        enable_idempotence=True,
+                        linger_ms=2,
+                        request_timeout_ms=10000,
+                    )
                 )
                 try:
                     await asyncio.wait_for(producer.start(), timeout=10)

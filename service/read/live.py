@@ -22,9 +22,8 @@ from service.kafka.changelog import (
     is_incident,
     parse_cell_key,
 )
+from service.kafka.config import KafkaConfig
 from service.kafka.retry import keep_running
-from service.kafka.topics import Topics
-from service.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -126,9 +125,9 @@ class LiveView:
 
     LAG_INTERVAL = 1.0
 
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-        self._topics = Topics(settings.namespace)
+    def __init__(self, kafka: KafkaConfig) -> None:
+        self._kafka = kafka
+        self._topics = kafka.topics
         self.aggregates = Aggregates()
         self._subscribers: set[Subscription] = set()
         self._lag: dict[str, Any] = {"events_behind": None, "error": "not measured yet"}
@@ -154,9 +153,7 @@ class LiveView:
         )
 
     async def _consume(self) -> None:
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._settings.bootstrap, enable_auto_commit=False
-        )
+        consumer = AIOKafkaConsumer(**self._kafka.client_options(enable_auto_commit=False))
         await consumer.start()
         try:
             partitions: set[int] = set()
@@ -205,12 +202,8 @@ class LiveView:
 
     async def _measure_lag(self) -> None:
         """Measure the lag once a second on long-lived clients (requests only read it)."""
-        admin = AIOKafkaAdminClient(
-            bootstrap_servers=self._settings.bootstrap, request_timeout_ms=3000
-        )
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._settings.bootstrap, request_timeout_ms=3000
-        )
+        admin = AIOKafkaAdminClient(**self._kafka.client_options(request_timeout_ms=3000))
+        consumer = AIOKafkaConsumer(**self._kafka.client_options(request_timeout_ms=3000))
         try:
             await admin.start()
             await consumer.start()

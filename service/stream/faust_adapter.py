@@ -1,6 +1,13 @@
-"""A batch path from faust's consumer to the worker, around faust's per-message conductor.
+"""Everything that touches faust's internals, in one place: the batch path around faust's
+per-message conductor, the aiokafka producer under faust's, and the local stores below
+faust's tables.
 
-faust hands every fetched message to its conductor one at a time, awaiting
+Checked against faust-streaming 0.15.3 (FAUST_CHECKED). Each private attribute used is named
+in a comment where it is used; when faust is upgraded, read those places in its source again
+(faust/transport/consumer.py, faust/transport/drivers/aiokafka.py, faust/stores/memory.py,
+faust/stores/rocksdb.py) and run the fault suite (tests/chaos).
+
+The batch path: faust hands every fetched message to its conductor one at a time, awaiting
 `wait_first(callback(message), suspend_flow.wait())` (two new tasks per message); with nothing
 else to do an agent tops out near 5,000 events/s here (bench/faust_ceiling.py). This module
 replaces the consumer's drain loop so that the records of the input topic from one `getmany`
@@ -14,8 +21,13 @@ from __future__ import annotations
 import asyncio
 import types
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
+from service.stream.localstate import SYNCED_KEY, Synced
+from service.stream.tables import LocalStore
+
+FAUST_CHECKED = "0.15.3"
 BatchHandler = Callable[[list[Any]], Awaitable[None]]
 
 
@@ -23,12 +35,16 @@ def install_batch_drain(app: Any, topic: str, handler: BatchHandler) -> None:
     """Route the messages of `topic` to `handler` in batches; it must ack each one
     (`app.consumer.ack(message)`) once its effects are written."""
     consumer = app.consumer
+    # Consumer._drain_messages: the loop that feeds fetched messages to the conductor.
     consumer._drain_messages = types.MethodType(_batch_drain(topic, handler), consumer)
 
 
 def _batch_drain(topic: str, handler: BatchHandler) -> Callable[[Any, Any], Awaitable[None]]:
     async def drain(self: Any, fetcher: Any) -> None:
-        # Mirrors faust.transport.consumer.Consumer._drain_messages (0.15), batching `topic`.
+        # Mirrors faust.transport.consumer.Consumer._drain_messages (0.15), batching `topic`;
+        # the private names below are the ones that method uses: the stop flags (_stopped),
+        # the read offsets (_read_offset), gap tracking (_add_gap) and the commit counter
+        # (_commit_every, _n_acked).
         callback = self.callback
         getmany = self.getmany
         consumer_should_stop = self._stopped.is_set
@@ -70,3 +86,74 @@ def _batch_drain(topic: str, handler: BatchHandler) -> Callable[[Any, Any], Awai
             raise
 
     return drain
+
+
+def aiokafka_producer(app: Any) -> Callable[[], Any]:
+    """The aiokafka producer under faust's, for whole record batches (`send_batch`); faust
+    creates it when the app starts, so this returns a function that finds it then."""
+    # faust.transport.drivers.aiokafka.Producer._producer: the AIOKafkaProducer it wraps.
+    return lambda: app.producer._producer
+
+
+def local_store(table: Any) -> LocalStore:
+    """The local store below a faust table: the memory or the RocksDB implementation."""
+    store = table.data
+    # faust.stores.rocksdb.Store._db_for_partition: only the RocksDB store has one.
+    if hasattr(store, "_db_for_partition"):
+        return RocksDBStore(store)
+    return MemoryStore(store)
+
+
+def rocksdb_paths(table: Any, partitions: int) -> dict[int, Path]:
+    """Where the RocksDB store of a table keeps each partition's database."""
+    return {p: Path(table.data.partition_path(p)) for p in range(partitions)}
+
+
+class MemoryStore(LocalStore):
+    """faust's memory store: a dict, rebuilt from the changelog at every start."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+
+    def get(self, partition: int, key: bytes) -> bytes | None:
+        found: bytes | None = self._store.data.get(key)
+        return found
+
+    def put(self, partition: int, items: list[tuple[bytes, bytes]], synced: Synced) -> None:
+        data = self._store.data
+        # faust.stores.memory.Store._key_partition: key → partition, which faust reads when
+        # partitions are revoked to drop their keys.
+        key_partition = self._store._key_partition
+        for key, value in items:
+            data[key] = value
+            key_partition[key] = partition
+
+
+class RocksDBStore(LocalStore):
+    """faust's RocksDB store: one database per partition, kept across restarts."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+
+    def _db(self, partition: int) -> Any:
+        # faust.stores.rocksdb.Store._db_for_partition: opens (once) the partition's database.
+        return self._store._db_for_partition(partition)
+
+    def get(self, partition: int, key: bytes) -> bytes | None:
+        value: bytes | None = self._db(partition).get(key)
+        return value
+
+    def put(self, partition: int, items: list[tuple[bytes, bytes]], synced: Synced) -> None:
+        import rocksdict
+
+        batch = rocksdict.WriteBatch(raw_mode=True)
+        # faust.stores.rocksdb.Store._key_index: key → partition cache that faust's own
+        # reads consult before searching every partition's database.
+        key_index = self._store._key_index
+        for key, value in items:
+            batch.put(key, value)
+            key_index[key] = partition
+        # faust's recovery reads the changelog from this offset on: at worst a batch again
+        batch.put(self._store.offset_key, str(synced.offset).encode())
+        batch.put(SYNCED_KEY, synced.encode())
+        self._db(partition).write(batch)

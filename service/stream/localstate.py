@@ -17,6 +17,8 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from service.kafka.config import KafkaConfig
+
 log = logging.getLogger(__name__)
 SYNCED_KEY = b"__wijkwacht\0synced__"
 
@@ -37,7 +39,7 @@ def digest(key: bytes, value: bytes | None) -> str:
     return hashlib.blake2b(key + b"\0" + (value or b""), digest_size=16).hexdigest()
 
 
-async def discard_unsynced(bootstrap: str, changelog: str, paths: dict[int, Path]) -> list[int]:
+async def discard_unsynced(kafka: KafkaConfig, paths: dict[int, Path]) -> list[int]:
     """Remove the local database of every partition whose changelog no longer holds the record
     it was last synced with; returns those partitions."""
     import rocksdict
@@ -45,7 +47,8 @@ async def discard_unsynced(bootstrap: str, changelog: str, paths: dict[int, Path
     present = {p: path for p, path in paths.items() if path.exists()}
     if not present:
         return []
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    changelog = kafka.topics.state
+    consumer = AIOKafkaConsumer(**kafka.client_options(enable_auto_commit=False))
     await consumer.start()
     discarded = []
     try:

@@ -20,9 +20,8 @@ from service.kafka.changelog import (
     parse_cell_key,
     parse_incident_key,
 )
+from service.kafka.config import KafkaConfig
 from service.kafka.retry import keep_running
-from service.kafka.topics import Topics
-from service.settings import Settings
 from service.stream import metrics
 from storage.repository import IncidentRow, TotalsRepository, YearCell
 
@@ -75,10 +74,10 @@ def incident_row(partition: int, key: bytes, value: bytes | None) -> IncidentRow
 
 
 class Materialiser:
-    def __init__(self, settings: Settings, repository: TotalsRepository) -> None:
-        self._settings = settings
+    def __init__(self, kafka: KafkaConfig, repository: TotalsRepository) -> None:
+        self._kafka = kafka
         self._repository = repository
-        self._topics = Topics(settings.namespace)
+        self._topics = kafka.topics
 
     async def run(self) -> None:
         """Consume until cancelled; on a store or broker failure, back off and go on."""
@@ -87,11 +86,12 @@ class Materialiser:
     async def _consume(self) -> None:
         consumer = AIOKafkaConsumer(
             self._topics.state,
-            bootstrap_servers=self._settings.bootstrap,
-            group_id=self._topics.materialiser_group,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            isolation_level="read_committed",
+            **self._kafka.client_options(
+                group_id=self._topics.materialiser_group,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                isolation_level="read_committed",
+            ),
         )
         await consumer.start()
         try:

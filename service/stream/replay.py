@@ -12,6 +12,7 @@ import contextlib
 import logging
 import shutil
 import time
+from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -22,12 +23,10 @@ from aiokafka.errors import (
     UnknownTopicOrPartitionError,
 )
 
+from service.kafka.config import KafkaConfig
 from service.kafka.errors import TopicError
-from service.kafka.topics import Topics, ensure_topics
-from service.settings import Settings
-from storage.engine import make_engine
-from storage.migrate import upgrade
-from storage.repository import SqlTotalsRepository
+from service.kafka.topics import ensure_topics
+from storage.repository import TotalsRepository
 
 log = logging.getLogger(__name__)
 RECREATE_SECONDS = 60.0
@@ -37,9 +36,13 @@ class ReplayError(Exception):
     """Replay cannot run; the message says why in one line."""
 
 
-async def replay(settings: Settings) -> dict[str, Any]:
-    topics = Topics(settings.namespace)
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap, request_timeout_ms=15000)
+async def replay(
+    kafka: KafkaConfig, repository: TotalsRepository, local_state: Path
+) -> dict[str, Any]:
+    """Empty the derived data (state topic, the store's aggregates, the workers' local state
+    under `local_state`) and set the groups back to offset 0."""
+    topics = kafka.topics
+    admin = AIOKafkaAdminClient(**kafka.client_options(request_timeout_ms=15000))
     await admin.start()
     try:
         for group in (topics.worker_group, topics.materialiser_group):
@@ -47,19 +50,17 @@ async def replay(settings: Settings) -> dict[str, Any]:
                 raise ReplayError(
                     f"consumer group {group} has live members: stop every worker first"
                 )
-        partitions = await ensure_topics(settings)
+        partitions = await ensure_topics(kafka)
         with contextlib.suppress(UnknownTopicOrPartitionError):
             await admin.delete_topics([topics.state])
-        await _recreate(admin, settings)
+        await _recreate(admin, kafka)
     finally:
         await admin.close()
-    await _commit_zero(settings, topics.worker_group, topics.events, partitions)
-    await _commit_zero(settings, topics.materialiser_group, topics.state, partitions)
-    upgrade(settings.store_url)
-    cleared = SqlTotalsRepository(make_engine(settings.store_url)).clear_aggregates()
-    local = settings.data_dir / "worker"
-    if local.exists():
-        shutil.rmtree(local)
+    await _commit_zero(kafka, topics.worker_group, topics.events, partitions)
+    await _commit_zero(kafka, topics.materialiser_group, topics.state, partitions)
+    cleared = repository.clear_aggregates()
+    with contextlib.suppress(FileNotFoundError):
+        shutil.rmtree(local_state)
     return {"partitions": partitions, "store_rows_cleared": cleared}
 
 
@@ -81,9 +82,9 @@ async def _members(admin: AIOKafkaAdminClient, group: str) -> bool:
     return False
 
 
-async def _recreate(admin: AIOKafkaAdminClient, settings: Settings) -> None:
+async def _recreate(admin: AIOKafkaAdminClient, kafka: KafkaConfig) -> None:
     """Wait until the broker has deleted the state topic, then create it again."""
-    state = Topics(settings.namespace).state
+    state = kafka.topics.state
     deadline = time.monotonic() + RECREATE_SECONDS
     while state in await admin.list_topics():
         if time.monotonic() > deadline:
@@ -91,7 +92,7 @@ async def _recreate(admin: AIOKafkaAdminClient, settings: Settings) -> None:
         await asyncio.sleep(0.2)
     while True:
         try:
-            await ensure_topics(settings)
+            await ensure_topics(kafka)
         except (KafkaError, TopicError) as exc:
             log.info("state topic not recreated yet: %s", exc)
         if state in await admin.list_topics():
@@ -101,11 +102,9 @@ async def _recreate(admin: AIOKafkaAdminClient, settings: Settings) -> None:
         await asyncio.sleep(0.5)
 
 
-async def _commit_zero(settings: Settings, group: str, topic: str, partitions: int) -> None:
+async def _commit_zero(kafka: KafkaConfig, group: str, topic: str, partitions: int) -> None:
     """Set a (memberless) group's committed offsets to 0 on every partition of `topic`."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap, group_id=group, enable_auto_commit=False
-    )
+    consumer = AIOKafkaConsumer(**kafka.client_options(group_id=group, enable_auto_commit=False))
     await consumer.start()
     try:
         tps = [TopicPartition(topic, p) for p in range(partitions)]

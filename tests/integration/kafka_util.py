@@ -63,6 +63,6 @@ def produce(
 
 
 def ensure(settings: Any) -> None:
-    from service.kafka.topics import ensure_topics
+    from service.bootstrap import Wiring
 
-    asyncio.run(ensure_topics(settings))
+    asyncio.run(Wiring(settings).ensure_topics())

@@ -8,8 +8,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from events.registry import load_registries
-from service.http.app import build_api
+from service.bootstrap import Wiring
 from service.kafka.topics import Topics
 from service.settings import Settings
 from tests import factories
@@ -25,7 +24,7 @@ BATCH = {"content-type": "application/cloudevents-batch+json", **KEY}
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
     ensure(settings)
-    with TestClient(build_api(settings, load_registries())) as client:
+    with TestClient(Wiring(settings).api()) as client:
         yield client
 
 
@@ -108,14 +107,14 @@ def test_foreign_source_is_403(client: TestClient, settings: Settings) -> None:
 
 def test_body_over_the_limit_is_413_and_says_the_limit(settings: Settings) -> None:
     small = settings.model_copy(update={"max_body_bytes": 2048})
-    with TestClient(build_api(small, load_registries())) as client:
+    with TestClient(Wiring(small).api()) as client:
         response = client.post("/v1/events", content=b" " * 4096, headers=SINGLE)
     assert response.status_code == 413 and "2048" in response.json()["detail"]
 
 
 def test_kafka_unavailable_is_503(settings: Settings) -> None:
     down = settings.model_copy(update={"kafka_bootstrap": f"127.0.0.1:{free_port()}"})
-    with TestClient(build_api(down, load_registries())) as client:
+    with TestClient(Wiring(down).api()) as client:
         response = client.post("/v1/events", content=json.dumps(factories.report()), headers=SINGLE)
         assert response.status_code == 503
         ready = client.get("/readyz")

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from events.binding import from_kafka
 from events.registry import load_registries
-from service.http.app import build_api
+from service.bootstrap import Wiring
 from service.kafka.topics import Topics
 from service.settings import Settings
 from tests.integration.kafka_util import ensure, read_all
@@ -131,7 +131,7 @@ def test_fuzzed_bodies_never_5xx_and_never_write_anything_invalid(settings: Sett
     seen: Counter[str] = Counter()
     statuses: Counter[int] = Counter()
     accepted = 0
-    app = build_api(settings, REGISTRIES)
+    app = Wiring(settings).api()
     loop = asyncio.new_event_loop()
     # The app runs in this loop, driven request by request from the Hypothesis test body:
     # an in-process ASGI client is ~8x faster than TestClient's thread portal.

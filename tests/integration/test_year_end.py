@@ -10,9 +10,8 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
-from events.registry import load_registries
+from service.bootstrap import Wiring
 from service.cli import app
-from service.http.app import build_api
 from service.settings import Settings
 from storage.engine import make_engine
 from storage.migrate import upgrade
@@ -46,7 +45,7 @@ def repository(year_end: Settings) -> SqlTotalsRepository:
 @pytest.fixture
 def client(year_end: Settings) -> Iterator[TestClient]:
     ensure(year_end)
-    with TestClient(build_api(year_end, load_registries())) as client:
+    with TestClient(Wiring(year_end).api()) as client:
         yield client
 
 

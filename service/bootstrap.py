@@ -1,0 +1,112 @@
+"""The composition root: from the settings, everything a Wijkwacht process runs on, each part
+built once and only when asked for.
+
+Every process (api, worker, replay, report, reconcile, close-year, migrate) asks a `Wiring`
+for its parts instead of building them itself; tests build their own `Wiring` from their own
+settings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from events.registry import Registries, load_registries
+from service.kafka.config import KafkaConfig
+from service.kafka.retry import kafka_answers
+from service.kafka.topics import ensure_topics
+from service.settings import Settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+    from sqlalchemy import Engine
+
+    from storage.repository import TotalsRepository
+
+log = logging.getLogger(__name__)
+
+
+class Wiring:
+    """The parts of one process. Raises what the parts raise: RegistryError for a broken
+    registry file, StorageError when the store cannot be migrated or reached."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def registries(self) -> Registries:
+        return load_registries(self.settings.registry_dir)
+
+    @cached_property
+    def kafka(self) -> KafkaConfig:
+        return KafkaConfig.from_settings(self.settings)
+
+    @cached_property
+    def engine(self) -> Engine:
+        from storage.engine import make_engine
+
+        return make_engine(self.settings.store_url)
+
+    @cached_property
+    def repository(self) -> TotalsRepository:
+        """The store, its schema brought up to date first."""
+        from storage.migrate import upgrade
+        from storage.repository import SqlTotalsRepository
+
+        upgrade(self.settings.store_url)
+        return SqlTotalsRepository(self.engine)
+
+    def migrate(self) -> None:
+        from storage.migrate import upgrade
+
+        upgrade(self.settings.store_url)
+
+    async def kafka_ready(self) -> bool:
+        return await kafka_answers(self.kafka.client_options())
+
+    async def ensure_topics(self) -> int:
+        """Create the missing topics; the input topic's partition count."""
+        return await ensure_topics(self.kafka)
+
+    def api(self) -> FastAPI:
+        """The HTTP API with its real collaborators: the Kafka writer, the live view read
+        from the changelog, and the store."""
+        from service.http.app import build_api
+        from service.http.ports import ApiParts
+        from service.kafka.writer import EventWriter
+        from service.read.live import LiveView
+
+        live = LiveView(self.kafka)
+        parts = ApiParts(
+            repository=self.repository,
+            writer=EventWriter(self.kafka),
+            live=live,
+            kafka_ready=self.kafka_ready,
+            background=(live.run, self._ensure_topics_quietly),
+        )
+        return build_api(self.settings, self.registries, parts)
+
+    def run_worker(self) -> None:
+        """Run one stream-processing worker until it is stopped."""
+        from service.stream.worker import run_worker
+
+        run_worker(self.settings, self.kafka, self.registries, self.repository)
+
+    async def replay(self) -> dict[str, Any]:
+        """Empty the derived data so that the next workers rebuild it from offset 0."""
+        from service.stream.replay import replay
+
+        local_state = self.settings.data_dir / "worker"
+        return await replay(self.kafka, self.repository, local_state)
+
+    def close(self) -> None:
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+
+    async def _ensure_topics_quietly(self) -> None:
+        try:
+            await asyncio.wait_for(self.ensure_topics(), timeout=30)
+        except Exception as exc:
+            log.warning("could not check the topics at start-up: %s", exc)

@@ -1,0 +1,176 @@
+"""The long-running processes: the local broker, a worker, the API, and all of them at once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import typer
+
+from service.cli.common import DEV_FIELD_SYSTEM, configure_logging, fail, store, wiring
+from service.settings import Settings
+
+
+def broker() -> None:
+    """Run the local single-node Apache Kafka broker until stopped (Ctrl-C or SIGTERM)."""
+    from service.devtools.broker import BrokerError, LocalBroker
+
+    wired = wiring()
+    settings = wired.settings
+    if not settings.uses_local_broker:
+        typer.echo(
+            f"WIJKWACHT_KAFKA_BOOTSTRAP is set ({settings.kafka_bootstrap}): "
+            "that cluster is used and no local broker starts"
+        )
+        return
+    local = LocalBroker(settings)
+    stop = _stop_on_signals()
+    try:
+        local.start()
+        local.wait_ready()
+        asyncio.run(wired.ensure_topics())
+    except BrokerError as exc:
+        local.stop()
+        fail(str(exc))
+    typer.echo(f"Apache Kafka {local.version()} ready at {local.bootstrap} (log: {local.log_file})")
+    while not stop.is_set() and local.process is not None and local.process.poll() is None:
+        stop.wait(0.5)
+    code = local.stop()
+    if not stop.is_set():
+        fail(f"the broker exited with code {code}; see {local.log_file}", 1)
+    typer.echo("Kafka stopped")
+
+
+def worker() -> None:
+    """Run one faust stream-processing worker (several may run at once)."""
+    wired = wiring()
+    store(wired)
+    configure_logging()
+    wired.run_worker()
+
+
+def api() -> None:
+    """Run the HTTP API and the operations dashboard."""
+    import uvicorn
+
+    wired = wiring()
+    store(wired)
+    settings = wired.settings
+    configure_logging()
+    if not settings.field_system_keys:
+        logging.getLogger(__name__).warning(
+            "WIJKWACHT_API_KEYS is empty: POST /v1/events will answer 401 to everyone"
+        )
+    uvicorn.run(
+        wired.api(),
+        host=settings.api_host,
+        port=settings.api_port,
+        log_level="info",
+        proxy_headers=False,
+    )
+
+
+def run() -> None:
+    """Run broker (unless WIJKWACHT_KAFKA_BOOTSTRAP is set), worker and API together."""
+    settings = wiring().settings
+    env = dict(os.environ)
+    dev_key = None
+    if not settings.field_system_keys:
+        if settings.env != "development":
+            fail("WIJKWACHT_API_KEYS is empty; set it (or WIJKWACHT_ENV=development for a dev key)")
+        dev_key = _development_key(settings)
+        env["WIJKWACHT_API_KEYS"] = f"{DEV_FIELD_SYSTEM}:{dev_key}"
+    command = [sys.executable, "-m", "service.cli"]
+    children: list[subprocess.Popen[bytes]] = []
+    stop = _stop_on_signals()
+    try:
+        if settings.uses_local_broker:
+            children.append(_child([*command, "broker"], env))
+            _wait_for_broker(settings, children[0], stop)
+        for name in ("worker", "api"):
+            children.append(_child([*command, name], env))
+        base = f"http://{settings.api_host}:{settings.api_port}"
+        typer.echo(
+            f"\nWijkwacht is starting on Kafka {settings.bootstrap} and {settings.store_url}\n"
+            f"  API        {base}/v1/events   (docs: {base}/docs)\n"
+            f"  Totals     {base}/v1/totals?year=2022\n"
+            f"  Health     {base}/readyz\n"
+        )
+        if dev_key:
+            typer.echo(f"  Development API key (field system {DEV_FIELD_SYSTEM}): {dev_key}\n")
+        typer.echo("Ctrl-C stops everything.\n")
+        while not stop.is_set() and all(child.poll() is None for child in children):
+            stop.wait(0.5)
+    finally:
+        _stop_all(children)
+    if not stop.is_set():
+        fail("a process stopped unexpectedly; everything was stopped", 1)
+
+
+def _child(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """A child process that gets SIGTERM when `wijkwacht run` dies, even by SIGKILL."""
+    from service.devtools.broker import die_with_parent
+
+    return subprocess.Popen(command, env=env, preexec_fn=die_with_parent)
+
+
+def _development_key(settings: Settings) -> str:
+    """A development key kept in the data dir, so that restarts print the same one."""
+    path = settings.data_dir / "development-api-key"
+    if path.exists():
+        return path.read_text().strip()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    key = "dev-" + secrets.token_urlsafe(24)
+    path.write_text(key + "\n")
+    path.chmod(0o600)
+    return key
+
+
+def _wait_for_broker(
+    settings: Settings,
+    process: subprocess.Popen[bytes],
+    stop: threading.Event,
+    timeout: float = 90.0,
+) -> None:
+    from service.kafka.retry import kafka_answers
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not stop.is_set():
+        if process.poll() is not None:
+            raise typer.Exit(1)
+        if asyncio.run(kafka_answers({"bootstrap_servers": settings.bootstrap}, quiet=True)):
+            return
+        time.sleep(0.5)
+    if not stop.is_set():
+        fail(f"the local broker did not come up within {timeout:.0f}s", 1)
+
+
+def _stop_all(children: list[subprocess.Popen[bytes]], timeout: float = 30.0) -> None:
+    # Stop API and worker before the broker, so they can still commit on the way out.
+    for child in reversed(children):
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+            try:
+                child.wait(timeout)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+
+
+def _stop_on_signals() -> threading.Event:
+    """An event set by Ctrl-C (SIGINT) or SIGTERM, instead of the default abrupt exit."""
+    flag = threading.Event()
+
+    def handler(_signum: int, _frame: object) -> None:
+        flag.set()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    return flag

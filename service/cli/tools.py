@@ -1,0 +1,87 @@
+"""Offline tools: check events, print their schemas, watch the live counts."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import suppress
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+
+from events.errors import InvalidEvent
+from events.kinds import KINDS
+from events.models import parse_event
+from events.periods import SCOPES
+from service.cli.common import fail, load_settings, wiring
+
+
+def validate(
+    file: Annotated[str, typer.Argument(help="JSON lines, one CloudEvent each; - for stdin")],
+) -> None:
+    """Check events before sending them: one JSON line out per line in; exit 1 if any is bad."""
+    regs = wiring().registries
+    stream = sys.stdin if file == "-" else Path(file).open(encoding="utf-8")  # noqa: SIM115
+    all_valid = True
+    with stream:
+        for number, line in enumerate(stream, start=1):
+            if not line.strip():
+                continue
+            event_id = None
+            errors: list[dict[str, str]] = []
+            try:
+                document = orjson.loads(line)
+                if isinstance(document, dict):
+                    event_id = document.get("id")
+                parse_event(document, regs)
+            except orjson.JSONDecodeError as exc:
+                errors.append({"field": "", "message": f"not valid JSON: {exc}"})
+            except InvalidEvent as exc:
+                errors.extend({"field": e.field, "message": e.message} for e in exc.errors)
+            all_valid = all_valid and not errors
+            out = {"line": number, "id": event_id, "valid": not errors, "errors": errors}
+            typer.echo(orjson.dumps(out).decode())
+    raise typer.Exit(0 if all_valid else 1)
+
+
+def schema(
+    out: Annotated[
+        Path | None,
+        typer.Option(help="write <type>.schema.json and asyncapi.json into this directory"),
+    ] = None,
+) -> None:
+    """Print the JSON Schema of every event type and an AsyncAPI 3 document of the topics."""
+    from events.schema import asyncapi, event_schemas
+
+    documents = {f"{t}.schema.json": s for t, s in event_schemas().items()}
+    documents["asyncapi.json"] = asyncapi()
+    if out is None:
+        typer.echo(orjson.dumps(documents, option=orjson.OPT_INDENT_2).decode())
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    for name, document in documents.items():
+        text = orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+        (out / name).write_bytes(text + b"\n")
+        typer.echo(f"wrote {out / name}")
+
+
+def watch(
+    url: Annotated[
+        str | None,
+        typer.Option(help="base URL of the API [default: WIJKWACHT_API_HOST and _PORT]"),
+    ] = None,
+    scope: Annotated[str, typer.Option(help="day, week, month or year")] = "day",
+    kind: Annotated[
+        str | None, typer.Option(help="also show the wijk × category grid of this kind")
+    ] = None,
+) -> None:
+    """The live counts in the terminal, refreshing in place (Ctrl-C stops)."""
+    from service.devtools.watch import watch as show
+
+    if scope not in SCOPES:
+        fail(f"--scope must be {', '.join(SCOPES[:-1])} or {SCOPES[-1]}, not {scope!r}")
+    if kind is not None and kind not in KINDS:
+        fail(f"--kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    with suppress(KeyboardInterrupt):
+        show(url or load_settings().api_url, scope, kind)

@@ -1,0 +1,73 @@
+"""POST /v1/events: field systems submit one event or a batch."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request
+
+from events.binding import BATCH_CONTENT_TYPE, MAX_BATCH, STRUCTURED_CONTENT_TYPE
+from service.http import metrics
+from service.http.deps import Parts, RegistriesDep, SettingsDep
+from service.http.intake import field_system_for, parse_body, read_body, validate_events
+from service.http.metrics import kind_label
+from service.http.problems import Problem
+from service.http.schemas import Accepted
+from service.kafka.errors import KafkaUnavailable
+
+router = APIRouter(tags=["events"])
+
+
+@router.post(
+    "/v1/events",
+    status_code=202,
+    response_model=Accepted,
+    summary="Submit one event or a batch of events",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                STRUCTURED_CONTENT_TYPE: {"schema": {"type": "object"}},
+                BATCH_CONTENT_TYPE: {
+                    "schema": {"type": "array", "items": {"type": "object"}, "maxItems": MAX_BATCH}
+                },
+            },
+        }
+    },
+)
+async def post_events(
+    request: Request,
+    settings: SettingsDep,
+    registries: RegistriesDep,
+    parts: Parts,
+    authorization: Annotated[str | None, Header()] = None,
+) -> Accepted:
+    documents: list[Any] = []
+    try:
+        field_system = field_system_for(authorization, settings.field_system_keys)
+        body = await read_body(request, settings.max_body_bytes)
+        documents = parse_body(body, request.headers.get("content-type", ""))
+        kinds = [kind_label(d) for d in documents]
+        for kind in kinds:
+            metrics.EVENTS_RECEIVED.labels(kind).inc()
+        events = validate_events(documents, registries, field_system)
+        try:
+            receipt = await parts.writer.write(events)
+        except KafkaUnavailable as exc:
+            raise Problem(503, "Service Unavailable", str(exc)) from exc
+    except Problem as problem:
+        metrics.REQUESTS_REJECTED.labels(
+            metrics.REJECTION_REASONS.get(problem.status, "other")
+        ).inc()
+        for error in problem.errors or []:
+            kind = kind_label(documents[error["index"]])
+            metrics.EVENTS_REJECTED.labels(kind, metrics.field_label(error["field"])).inc()
+        raise
+    seen: set[tuple[str, str]] = set()
+    for kind, event in zip(kinds, events, strict=True):
+        if (event.source, event.id) in seen:
+            metrics.EVENTS_DUPLICATE.labels(kind).inc()
+        else:
+            seen.add((event.source, event.id))
+            metrics.EVENTS_ACCEPTED.labels(kind).inc()
+    return Accepted(accepted=receipt.accepted, duplicates=receipt.duplicates, ids=receipt.ids)

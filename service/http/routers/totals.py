@@ -1,0 +1,127 @@
+"""Yearly totals from the store: GET /v1/totals, /v1/totals/compare, and closing a year."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from service.http.deps import Operator, Parts
+from service.http.problems import Problem
+from service.http.schemas import (
+    ChangeOut,
+    ClosingOut,
+    CompareOut,
+    CompareRowOut,
+    TotalsOut,
+    closing_out,
+    figures_out,
+    rows_out,
+)
+from service.read.yearly import YearTotals, compare, year_totals
+from storage.errors import StorageError
+from storage.repository import GROUPS, TotalsRepository, YearClosed
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["totals"])
+Year = Annotated[int, Query(ge=2000, le=2100)]
+GroupBy = Annotated[str, Query(pattern=r"^(|[a-z,]+)$")]
+
+
+@router.get("/v1/totals", response_model=TotalsOut, summary="Yearly totals from the store")
+def get_totals(
+    parts: Parts,
+    year: Year,
+    group_by: GroupBy = "kind,category,wijk",
+    kind: str | None = None,
+    category: str | None = None,
+    wijk: str | None = None,
+) -> TotalsOut:
+    totals = _read_year(parts.repository, year, group_by, kind=kind, category=category, wijk=wijk)
+    return TotalsOut(
+        year=year,
+        group_by=list(totals.group_by),
+        rows=rows_out(totals.rows),
+        closed=closing_out(totals),
+        adjustments=rows_out(totals.adjustments),
+    )
+
+
+@router.get(
+    "/v1/totals/compare",
+    response_model=CompareOut,
+    summary="Two years side by side, with the difference and the percentage change",
+)
+def get_compare(
+    parts: Parts,
+    year: Year,
+    base: Year,
+    group_by: GroupBy = "kind,category,wijk",
+    kind: str | None = None,
+    category: str | None = None,
+    wijk: str | None = None,
+) -> CompareOut:
+    where = {"kind": kind, "category": category, "wijk": wijk}
+    this = _read_year(parts.repository, year, group_by, **where)
+    before = _read_year(parts.repository, base, group_by, **where)
+    return CompareOut(
+        year=year,
+        base=base,
+        group_by=list(this.group_by),
+        rows=[
+            CompareRowOut(
+                kind=c.key[0],
+                category=c.key[1],
+                wijk=c.key[2],
+                year=figures_out(c.year),
+                base=figures_out(c.base),
+                difference=figures_out(c.difference),
+                change_percent=ChangeOut(
+                    count=c.change_percent("count"),
+                    amount_cents=c.change_percent("amount_cents"),
+                    illegal_fireworks_cents=c.change_percent("illegal_fireworks_cents"),
+                ),
+            )
+            for c in compare(this, before)
+        ],
+        closed={str(t.year): closing_out(t) for t in (this, before)},
+        adjustments={str(t.year): rows_out(t.adjustments) for t in (this, before)},
+    )
+
+
+@router.post(
+    "/v1/years/{year}/close",
+    response_model=ClosingOut,
+    status_code=201,
+    summary="Close a year (operators only): freeze its totals as published",
+    responses={409: {"description": "The year is closed already"}},
+)
+def close(
+    parts: Parts, operator: Operator, year: Annotated[int, Path(ge=2000, le=2100)]
+) -> ClosingOut:
+    try:
+        closing = parts.repository.close_year(year, by=operator)
+    except YearClosed as exc:
+        raise Problem(409, "Conflict", str(exc)) from exc
+    except StorageError as exc:
+        raise Problem(503, "Service Unavailable", "the store is unavailable") from exc
+    log.info("year %d closed by %s", year, operator)
+    return ClosingOut(closed_at=closing.closed_at, closed_by=closing.closed_by)
+
+
+def _read_year(
+    repository: TotalsRepository, year: int, group_by: str, **where: str | None
+) -> YearTotals:
+    groups = [g for g in group_by.split(",") if g]
+    unknown = [g for g in groups if g not in GROUPS]
+    if unknown:
+        raise Problem(
+            400,
+            "Bad Request",
+            f"group_by: cannot group by {', '.join(unknown)}; use any of {', '.join(GROUPS)}",
+        )
+    try:
+        return year_totals(repository, year, groups, **where)
+    except StorageError as exc:
+        raise Problem(503, "Service Unavailable", "the store is unavailable") from exc

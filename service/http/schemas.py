@@ -1,0 +1,96 @@
+"""The API's response bodies (pydantic models, so that OpenAPI describes them), and their
+making from the read models."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from service.domain.figures import Figures
+from service.read.yearly import Key, YearTotals
+
+
+class Accepted(BaseModel):
+    accepted: int
+    duplicates: int
+    ids: list[str]
+
+
+class TotalRowOut(BaseModel):
+    kind: str | None
+    category: str | None
+    wijk: str | None
+    count: int
+    amount_cents: int
+    illegal_fireworks_cents: int
+
+
+class ClosingOut(BaseModel):
+    closed_at: datetime
+    closed_by: str
+
+
+class TotalsOut(BaseModel):
+    year: int
+    group_by: list[str]
+    rows: list[TotalRowOut] = Field(
+        description="The year's totals; for a closed year, as published when it was closed"
+    )
+    closed: ClosingOut | None = Field(description="When and by whom the year was closed")
+    adjustments: list[TotalRowOut] = Field(
+        description="Closed years only: what changed after closing (late events, revisions, "
+        "withdrawals), as differences; never included in rows"
+    )
+
+
+class FiguresOut(BaseModel):
+    count: int
+    amount_cents: int
+    illegal_fireworks_cents: int
+
+
+class ChangeOut(BaseModel):
+    count: float | None
+    amount_cents: float | None
+    illegal_fireworks_cents: float | None
+
+
+class CompareRowOut(BaseModel):
+    kind: str | None
+    category: str | None
+    wijk: str | None
+    year: FiguresOut
+    base: FiguresOut
+    difference: FiguresOut
+    change_percent: ChangeOut = Field(description="null where the base year has 0")
+
+
+class CompareOut(BaseModel):
+    year: int
+    base: int
+    group_by: list[str]
+    rows: list[CompareRowOut]
+    closed: dict[str, ClosingOut | None]
+    adjustments: dict[str, list[TotalRowOut]]
+
+
+def rows_out(rows: dict[Key, Figures]) -> list[TotalRowOut]:
+    return [
+        TotalRowOut(kind=k[0], category=k[1], wijk=k[2], **figures_out(f).model_dump())
+        for k, f in rows.items()
+    ]
+
+
+def figures_out(figures: Figures) -> FiguresOut:
+    return FiguresOut(
+        count=figures.count,
+        amount_cents=figures.amount_cents,
+        illegal_fireworks_cents=figures.illegal_fireworks_cents,
+    )
+
+
+def closing_out(totals: YearTotals) -> ClosingOut | None:
+    if totals.closing is None:
+        return None
+    return ClosingOut(closed_at=totals.closing.closed_at, closed_by=totals.closing.closed_by)
