@@ -290,7 +290,7 @@ def report(
     from rich.console import Console
     from sqlalchemy.exc import SQLAlchemyError
 
-    from service.report.build import (
+    from service.report import (
         CHART_SUFFIXES,
         NoFigures,
         ReportError,
@@ -575,7 +575,7 @@ def watch(
     ] = None,
 ) -> None:
     """The live counts in the terminal, refreshing in place (Ctrl-C stops)."""
-    from service.devtools.watch import KINDS
+    from events.kinds import KINDS
     from service.devtools.watch import watch as show
 
     if scope not in ("day", "week", "month", "year"):
