@@ -103,7 +103,7 @@ def report(
     from rich.console import Console
     from sqlalchemy.exc import SQLAlchemyError
 
-    from service.report.build import (
+    from service.report import (
         CHART_SUFFIXES,
         NoFigures,
         ReportError,

@@ -19,13 +19,10 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from service.report.build import count
+from events.kinds import DAMAGE, KIND_NAMES
+from service.domain.figures import ZERO, Figures
+from service.report.formats import count, whole_euros
 
-KINDS = {
-    "handhavingsmelding": "Handhavingsmeldingen",
-    "cameraincident": "Cameraincidenten",
-    "jaarwisselingsschade": "Jaarwisselingsschade",
-}
 Cell = tuple[str, str, str]  # kind, category, wijk
 
 
@@ -35,7 +32,7 @@ class Board:
 
     scope: str
     period: str = ""
-    rows: dict[Cell, dict[str, int]] = field(default_factory=dict)
+    rows: dict[Cell, Figures] = field(default_factory=dict)
     behind: int | None = None
     connected: bool = False
     error: str = ""
@@ -46,19 +43,12 @@ class Board:
             self.rows.clear()
         self.period = body.get("period", self.period)
         for row in body.get("rows", []):
-            self.rows[(row["kind"], row["category"], row["wijk"])] = {
-                "count": row["count"],
-                "amount_cents": row["amount_cents"],
-                "illegal_fireworks_cents": row["illegal_fireworks_cents"],
-            }
+            self.rows[(row["kind"], row["category"], row["wijk"])] = Figures(
+                row["count"], row["amount_cents"], row["illegal_fireworks_cents"]
+            )
         if "as_of" in body:
             self.behind = body["as_of"].get("events_behind")
         self.connected, self.error = True, ""
-
-
-def euros(cents: int) -> str:
-    """€ 69.854: whole euros (rounded half up, in integers) for a glance at a screen."""
-    return "€ " + count((cents + 50) // 100)
 
 
 def render(board: Board, kind: str | None = None) -> RenderableType:
@@ -70,14 +60,12 @@ def render(board: Board, kind: str | None = None) -> RenderableType:
     title = Text(f"Wijkwacht {board.scope} {board.period}  ", style="bold")
     parts: list[RenderableType] = [title + status]
     totals = Table("Soort", "Aantal", "Schade", "waarvan illegaal vuurwerk", box=None)
-    for code, name in KINDS.items():
-        rows = [v for (k, _, _), v in board.rows.items() if k == code]
-        number = sum(r["count"] for r in rows)
-        amount = sum(r["amount_cents"] for r in rows)
-        fireworks = sum(r["illegal_fireworks_cents"] for r in rows)
-        share = f"{fireworks * 100 / amount:.0f} %" if amount else ""
-        damage = euros(amount) if code == "jaarwisselingsschade" else ""
-        totals.add_row(name, count(number), damage, share)
+    for code, name in KIND_NAMES.items():
+        total = sum((v for (k, _, _), v in board.rows.items() if k == code), ZERO)
+        amount = total.amount_cents
+        share = f"{total.illegal_fireworks_cents * 100 / amount:.0f} %" if amount else ""
+        damage = whole_euros(amount) if code == DAMAGE else ""
+        totals.add_row(name, count(total.count), damage, share)
     parts.append(totals)
     if kind is not None:
         parts.append(grid(board, kind))
@@ -88,9 +76,9 @@ def grid(board: Board, kind: str) -> Table:
     """Wijk × category counts of one kind."""
     cells = {(c, w): v for (k, c, w), v in board.rows.items() if k == kind}
     categories = sorted({c for c, _ in cells})
-    table = Table("Wijk", *categories, title=KINDS.get(kind, kind), box=None)
+    table = Table("Wijk", *categories, title=KIND_NAMES.get(kind, kind), box=None)
     for wijk in sorted({w for _, w in cells}):
-        counts = [cells.get((c, wijk), {}).get("count", 0) for c in categories]
+        counts = [cells.get((c, wijk), ZERO).count for c in categories]
         table.add_row(wijk, *(str(n) if n else "·" for n in counts))
     return table
 

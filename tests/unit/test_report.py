@@ -15,16 +15,16 @@ import pytest
 from rich.console import Console
 
 from events.registry import load_registries
-from service.report.build import (
+from service.report import (
     NoFigures,
     Report,
     build_report,
-    euros,
     print_table,
     render_csv,
     render_json,
     write_chart,
 )
+from service.report.formats import euros
 from storage.repository import (
     GROUPS,
     Closing,

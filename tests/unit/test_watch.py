@@ -7,7 +7,8 @@ import json
 
 from rich.console import Console
 
-from service.devtools.watch import Board, euros, render, sse_events
+from service.devtools.watch import Board, render, sse_events
+from service.report.formats import whole_euros as euros
 
 
 def rendered(board: Board, kind: str | None = None) -> str:
