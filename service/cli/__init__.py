@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from events.errors import InvalidEvent, RegistryError
 from events.models import parse_event
 from events.registry import Registries, load_registries
-from service.devtools.simulate import (
+from service.devtools.simulation import (
     DEFAULTS,
     FIELD_SYSTEMS,
     FIRST_YEAR,
@@ -35,7 +35,7 @@ from service.devtools.simulate import (
     Role,
     Simulation,
 )
-from service.devtools.simulate import simulate as generate
+from service.devtools.simulation import simulate as generate
 from service.settings import Settings, parse_api_keys
 
 if TYPE_CHECKING:
