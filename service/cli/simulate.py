@@ -15,7 +15,7 @@ import typer
 
 from service.bootstrap import Wiring
 from service.cli.common import DEV_FIELD_SYSTEM, fail, wiring
-from service.devtools.simulate import (
+from service.devtools.simulation import (
     DEFAULTS,
     FIELD_SYSTEMS,
     FIRST_YEAR,
@@ -25,7 +25,7 @@ from service.devtools.simulate import (
     Role,
     Simulation,
 )
-from service.devtools.simulate import simulate as generate
+from service.devtools.simulation import simulate as generate
 from service.settings import Settings, parse_api_keys
 
 if TYPE_CHECKING:

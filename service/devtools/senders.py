@@ -21,7 +21,7 @@ from aiokafka.errors import KafkaError
 from events.binding import BATCH_CONTENT_TYPE, MAX_BATCH, STRUCTURED_CONTENT_TYPE, to_kafka
 from events.models import parse_event
 from events.registry import Registries
-from service.devtools.simulate import Message, Role
+from service.devtools.simulation import Message, Role
 from service.kafka.config import KafkaConfig
 
 Advance = Callable[[int], None]

@@ -24,17 +24,8 @@ from events.periods import LOCAL
 from events.registry import load_registries
 from service.cli import app
 from service.devtools.senders import HttpSender, Pacer, SendError, kafka_record
-from service.devtools.simulate import (
-    Message,
-    Options,
-    Role,
-    Simulation,
-    _apportion,
-    _fireworks,
-    _split,
-    figures_for,
-    simulate,
-)
+from service.devtools.simulation import Message, Options, Role, Simulation, figures_for, simulate
+from service.devtools.simulation.traffic import _apportion, _fireworks, _split
 from tests.reference import expected_totals
 
 REGISTRIES = load_registries()
