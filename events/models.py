@@ -1,4 +1,5 @@
-"""CloudEvents 1.0 envelope and the four Wijkwacht payloads, with every rule of CONTRACT.md §3."""
+"""CloudEvents 1.0 envelope and the four Wijkwacht payloads, with every rule of
+docs/contract.md §3."""
 
 from __future__ import annotations
 

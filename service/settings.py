@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# The project checkout holds the Maven-fetched broker jars under .cache/kafka/<version>/.
+# The project checkout holds the Maven-fetched broker jars under .cache/kafka/jars/.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")

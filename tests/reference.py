@@ -1,4 +1,4 @@
-"""A separate, deliberately simple implementation of CONTRACT.md §4, to check the service by.
+"""A separate, deliberately simple implementation of docs/contract.md §4, to check the service by.
 
 It sees the whole set of accepted events at once: per incident the highest revision wins, a
 withdrawal counts nowhere. It shares no code with service.domain.counting."""
