@@ -80,10 +80,6 @@ class TotalRow:
 
 
 class TotalsRepository(abc.ABC):
-    def upsert_cells(self, cells: Sequence[YearCell]) -> None:
-        """Store absolute values; a cell keeps whichever value has the higher offset."""
-        self.upsert(cells, [])
-
     @abc.abstractmethod
     def totals(
         self,
@@ -96,13 +92,10 @@ class TotalsRepository(abc.ABC):
     ) -> list[TotalRow]:
         """Totals of one year, summed over partitions, grouped by a subset of GROUPS."""
 
-    def upsert_incidents(self, incidents: Sequence[IncidentRow]) -> None:
-        """Store incidents; each keeps whichever version has the higher offset."""
-        self.upsert([], incidents)
-
     @abc.abstractmethod
-    def upsert(self, cells: Sequence[YearCell], incidents: Sequence[IncidentRow]) -> None:
-        """Cells and incidents in one transaction, each keeping its highest-offset value."""
+    def upsert(self, cells: Sequence[YearCell] = (), incidents: Sequence[IncidentRow] = ()) -> None:
+        """Cells and incidents in one transaction, each keeping its highest-offset value (a
+        redelivered older value changes nothing)."""
 
     @abc.abstractmethod
     def incident_totals(self, *, year: int) -> list[TotalRow]:
@@ -147,7 +140,7 @@ class SqlTotalsRepository(TotalsRepository):
         self._engine = engine
         self._insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
 
-    def upsert(self, cells: Sequence[YearCell], incidents: Sequence[IncidentRow]) -> None:
+    def upsert(self, cells: Sequence[YearCell] = (), incidents: Sequence[IncidentRow] = ()) -> None:
         with self._engine.begin() as connection:
             self._upsert_cells(connection, cells)
             self._upsert_incidents(connection, incidents)

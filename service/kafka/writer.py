@@ -19,9 +19,29 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Receipt:
+    """What a write took: `accepted` events written, `duplicates` repeated within the body
+    (written once), and the ids of every event in the body's order."""
+
     accepted: int
     duplicates: int
     ids: list[str]
+
+    @classmethod
+    def of(cls, events: list[Event]) -> Receipt:
+        written = sum(first_sightings(events))
+        return cls(written, len(events) - written, [e.id for e in events])
+
+
+def first_sightings(events: list[Event]) -> list[bool]:
+    """Per event, whether it is the first in the list with its (source, id): the others are
+    the same message again (a retry within one body) and are written once."""
+    seen: set[tuple[str, str]] = set()
+    firsts = []
+    for event in events:
+        key = (event.source, event.id)
+        firsts.append(key not in seen)
+        seen.add(key)
+    return firsts
 
 
 class EventWriter:
@@ -54,12 +74,8 @@ class EventWriter:
             return self._producer
 
     async def write(self, events: list[Event]) -> Receipt:
-        seen: set[tuple[str, str]] = set()
-        unique: list[Event] = []
-        for event in events:
-            if (event.source, event.id) not in seen:
-                seen.add((event.source, event.id))
-                unique.append(event)
+        """Write every event once, all acknowledged; KafkaUnavailable if that fails."""
+        unique = [e for e, first in zip(events, first_sightings(events), strict=True) if first]
         producer = await self._ready()
         try:
             futures = []
@@ -70,7 +86,7 @@ class EventWriter:
         except (KafkaError, TimeoutError) as exc:
             log.warning("writing %d events failed: %s", len(unique), exc)
             raise KafkaUnavailable("Kafka did not acknowledge the events; send them again") from exc
-        return Receipt(len(unique), len(events) - len(unique), [e.id for e in events])
+        return Receipt.of(events)
 
     async def close(self) -> None:
         if self._producer is not None:

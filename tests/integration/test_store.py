@@ -62,22 +62,22 @@ def test_migrations_run_twice_and_concurrently(database_url: str) -> None:
 def test_totals_sum_partitions_and_an_older_offset_never_wins(
     repository: SqlTotalsRepository,
 ) -> None:
-    repository.upsert_cells([cell(0, 3, 10), cell(1, 2, 4)])
-    repository.upsert_cells([cell(0, 1, 9), cell(1, 2, 4)])  # redelivered older value: ignored
+    repository.upsert([cell(0, 3, 10), cell(1, 2, 4)])
+    repository.upsert([cell(0, 1, 9), cell(1, 2, 4)])  # redelivered older value: ignored
     assert repository.totals(year=2022) == [
         TotalRow("jaarwisselingsschade", "verharding", "dorp", 5, 500, 50)
     ]
-    repository.upsert_cells([cell(0, 7, 11)])
+    repository.upsert([cell(0, 7, 11)])
     assert repository.totals(year=2022)[0].count == 9
 
 
 def test_a_batch_with_one_cell_twice_keeps_the_newest(repository: SqlTotalsRepository) -> None:
-    repository.upsert_cells([cell(0, 1, 1), cell(0, 4, 3), cell(0, 2, 2)])
+    repository.upsert([cell(0, 1, 1), cell(0, 4, 3), cell(0, 2, 2)])
     assert repository.totals(year=2022)[0].count == 4
 
 
 def test_group_by_and_filters(repository: SqlTotalsRepository) -> None:
-    repository.upsert_cells(
+    repository.upsert(
         [
             cell(0, 1, 1),
             cell(0, 2, 2, wijk="rokkeveen"),
@@ -132,8 +132,8 @@ def test_incidents_keep_the_newest_version_and_recompute_the_year(
         [cell(0, 2, 3)],
         [incident("JW-1", 1), incident("JW-2", 3, revision=2, wijk="rokkeveen")],
     )
-    repository.upsert_incidents(
-        [
+    repository.upsert(
+        incidents=[
             incident("JW-1", 0, wijk="palenstein"),  # an older version redelivered: ignored
             incident("JW-3", 5),
             incident("JW-3", 6, withdrawn=True, category=None, wijk=None, year=None),
@@ -149,14 +149,14 @@ def test_incidents_keep_the_newest_version_and_recompute_the_year(
 
 
 def test_closing_a_year_freezes_its_totals_once(repository: SqlTotalsRepository) -> None:
-    repository.upsert_cells([cell(0, 3, 10), cell(1, 2, 4, year=2021)])
+    repository.upsert([cell(0, 3, 10), cell(1, 2, 4, year=2021)])
     assert repository.closing(2022) is None
     closing = repository.close_year(2022, by="controller")
     assert (closing.year, closing.closed_by) == (2022, "controller")
     assert repository.closing(2022) == closing
     with pytest.raises(YearClosed, match="year 2022 is closed already"):
         repository.close_year(2022, by="someone else")
-    repository.upsert_cells([cell(0, 4, 11)])  # a late event: counted, not published
+    repository.upsert([cell(0, 4, 11)])  # a late event: counted, not published
     assert repository.totals(year=2022)[0].count == 4
     assert repository.published_totals(year=2022) == [
         TotalRow("jaarwisselingsschade", "verharding", "dorp", 3, 300, 30)
@@ -168,5 +168,5 @@ def test_closing_a_year_freezes_its_totals_once(repository: SqlTotalsRepository)
 
 
 def test_years_with_figures(repository: SqlTotalsRepository) -> None:
-    repository.upsert_cells([cell(0, 3, 10), cell(1, 2, 4, year=2020), cell(2, 0, 4, year=2019)])
+    repository.upsert([cell(0, 3, 10), cell(1, 2, 4, year=2020), cell(2, 0, 4, year=2019)])
     assert repository.years() == [2020, 2022]

@@ -52,7 +52,7 @@ def client(year_end: Settings) -> Iterator[TestClient]:
 def test_closing_a_year_publishes_it_and_late_events_become_adjustments(
     client: TestClient, repository: SqlTotalsRepository
 ) -> None:
-    repository.upsert_cells([cell(0, 3, 10), cell(1, 2, 4, wijk="rokkeveen")])
+    repository.upsert([cell(0, 3, 10), cell(1, 2, 4, wijk="rokkeveen")])
     open_year = client.get("/v1/totals", params={"year": 2022}).json()
     assert open_year["closed"] is None and open_year["adjustments"] == []
     assert [r["count"] for r in open_year["rows"]] == [3, 2]
@@ -67,7 +67,7 @@ def test_closing_a_year_publishes_it_and_late_events_become_adjustments(
     assert again.status_code == 409
     assert again.json()["detail"] == "year 2022 is closed already"
 
-    repository.upsert_cells([cell(0, 4, 11), cell(2, 1, 12, wijk="palenstein")])  # late events
+    repository.upsert([cell(0, 4, 11), cell(2, 1, 12, wijk="palenstein")])  # late events
     totals = client.get("/v1/totals", params={"year": 2022}).json()
     assert totals["closed"]["closed_by"] == "controller"
     assert [(r["wijk"], r["count"]) for r in totals["rows"]] == [("dorp", 3), ("rokkeveen", 2)]
@@ -83,7 +83,7 @@ def test_closing_a_year_publishes_it_and_late_events_become_adjustments(
 def test_compare_puts_two_years_side_by_side(
     client: TestClient, repository: SqlTotalsRepository
 ) -> None:
-    repository.upsert_cells(
+    repository.upsert(
         [
             cell(0, 8989, 1, kind="handhavingsmelding", category="afval"),
             cell(0, 8611, 2, kind="handhavingsmelding", category="afval", year=2021),
@@ -115,7 +115,7 @@ def test_reconcile_finds_every_difference_and_close_year_from_the_cli(
     assert agreed.exit_code == 0, agreed.output
     assert "2022: totals and incidents agree (1 rows, 1 incidents counted)" in agreed.output
 
-    repository.upsert_incidents([incident("JW-2", 11, wijk="rokkeveen")])  # no cell for it
+    repository.upsert(incidents=[incident("JW-2", 11, wijk="rokkeveen")])  # no cell for it
     differs = CliRunner().invoke(app, ["reconcile", "--year", "2022"], env=env)
     assert differs.exit_code == 1
     assert "jaarwisselingsschade/verharding/rokkeveen: totals count 0" in differs.output

@@ -6,9 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections import defaultdict
-from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -26,112 +23,18 @@ from service.report import (
 )
 from service.report.formats import euros
 from storage.repository import (
-    GROUPS,
-    Closing,
-    IncidentRow,
-    TotalRow,
-    TotalsRepository,
     YearCell,
-    YearClosed,
 )
 from tests.report_figures import published_cells
+from tests.unit.fakes import InMemoryTotals
 
 REGISTRIES = load_registries()
-
-
-class InMemoryTotals(TotalsRepository):
-    """The TotalsRepository port over plain dicts, with the SQL store's semantics."""
-
-    def __init__(self) -> None:
-        self.cells: dict[tuple[int, str, str, str, int], YearCell] = {}
-        self.published: dict[int, list[TotalRow]] = {}
-        self.closings: dict[int, Closing] = {}
-
-    def upsert(self, cells: Sequence[YearCell], incidents: Sequence[IncidentRow]) -> None:
-        for cell in cells:  # the report reads no incidents
-            key = (cell.partition, cell.kind, cell.category, cell.wijk, cell.year)
-            if key not in self.cells or self.cells[key].source_offset < cell.source_offset:
-                self.cells[key] = cell
-
-    def totals(
-        self,
-        *,
-        year: int,
-        group_by: Sequence[str] = GROUPS,
-        kind: str | None = None,
-        category: str | None = None,
-        wijk: str | None = None,
-    ) -> list[TotalRow]:
-        rows = [
-            TotalRow(c.kind, c.category, c.wijk, c.count, c.amount_cents, c.illegal_fireworks_cents)
-            for c in self.cells.values()
-            if c.year == year
-        ]
-        return _grouped(rows, group_by, kind=kind, category=category, wijk=wijk)
-
-    def incident_totals(self, *, year: int) -> list[TotalRow]:
-        return self.totals(year=year)
-
-    def published_totals(
-        self,
-        *,
-        year: int,
-        group_by: Sequence[str] = GROUPS,
-        kind: str | None = None,
-        category: str | None = None,
-        wijk: str | None = None,
-    ) -> list[TotalRow]:
-        rows = self.published.get(year, [])
-        return _grouped(rows, group_by, kind=kind, category=category, wijk=wijk)
-
-    def closing(self, year: int) -> Closing | None:
-        return self.closings.get(year)
-
-    def close_year(self, year: int, by: str) -> Closing:
-        if year in self.closings:
-            raise YearClosed(f"year {year} is closed already")
-        self.closings[year] = Closing(year, datetime(year + 1, 2, 1, 9, 30, tzinfo=UTC), by)
-        self.published[year] = self.totals(year=year)
-        return self.closings[year]
-
-    def years(self) -> list[int]:
-        counts: dict[int, int] = defaultdict(int)
-        for cell in self.cells.values():
-            counts[cell.year] += cell.count
-        return sorted(year for year, count in counts.items() if count)
-
-    def ping(self) -> None:
-        pass
-
-    def clear_aggregates(self) -> int:
-        cleared = len(self.cells)
-        self.cells.clear()
-        return cleared
-
-
-def _grouped(
-    rows: Sequence[TotalRow], group_by: Sequence[str], **where: str | None
-) -> list[TotalRow]:
-    sums: dict[tuple[str | None, ...], list[int]] = defaultdict(lambda: [0, 0, 0])
-    for row in rows:
-        if any(value is not None and getattr(row, name) != value for name, value in where.items()):
-            continue
-        key = tuple(getattr(row, g) if g in group_by else None for g in GROUPS)
-        total = sums[key]
-        total[0] += row.count
-        total[1] += row.amount_cents
-        total[2] += row.illegal_fireworks_cents
-    return [
-        TotalRow(k[0], k[1], k[2], *v)
-        for k, v in sorted(sums.items(), key=lambda item: tuple(x or "" for x in item[0]))
-        if v[0]
-    ]
 
 
 @pytest.fixture
 def store() -> InMemoryTotals:
     repository = InMemoryTotals()
-    repository.upsert_cells(published_cells())
+    repository.upsert(published_cells())
     return repository
 
 
@@ -247,7 +150,7 @@ def test_closed_year_shows_published_figures_and_adjustments_separately(
     store.close_year(2022, "controller")
     late = YearCell(2, "handhavingsmelding", "afval", "dorp", 2022, 3, 0, 0, 1_000)
     damage = YearCell(2, "jaarwisselingsschade", "groen", "dorp", 2022, 1, 12_345, 0, 1_001)
-    store.upsert_cells([late, damage])
+    store.upsert([late, damage])
     report = build_report(store, REGISTRIES, 2022, 2021)
     assert report.counts["handhavingsmelding"].value == 8_989  # published, not 8,992
     assert report.damage_cents.value == 6_985_400

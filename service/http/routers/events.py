@@ -14,6 +14,7 @@ from service.http.metrics import kind_label
 from service.http.problems import Problem
 from service.http.schemas import Accepted
 from service.kafka.errors import KafkaUnavailable
+from service.kafka.writer import first_sightings
 
 router = APIRouter(tags=["events"])
 
@@ -63,11 +64,6 @@ async def post_events(
             kind = kind_label(documents[error["index"]])
             metrics.EVENTS_REJECTED.labels(kind, metrics.field_label(error["field"])).inc()
         raise
-    seen: set[tuple[str, str]] = set()
-    for kind, event in zip(kinds, events, strict=True):
-        if (event.source, event.id) in seen:
-            metrics.EVENTS_DUPLICATE.labels(kind).inc()
-        else:
-            seen.add((event.source, event.id))
-            metrics.EVENTS_ACCEPTED.labels(kind).inc()
+    for kind, first in zip(kinds, first_sightings(events), strict=True):
+        (metrics.EVENTS_ACCEPTED if first else metrics.EVENTS_DUPLICATE).labels(kind).inc()
     return Accepted(accepted=receipt.accepted, duplicates=receipt.duplicates, ids=receipt.ids)

@@ -1,0 +1,195 @@
+"""Fakes of the ports the service is built on: real implementations over plain memory, for
+unit tests without Kafka or a database. Not mocks: each keeps the semantics of the real one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from events.models import Event
+from service.http.ports import EventSink, LiveSource
+from service.kafka.errors import KafkaUnavailable
+from service.kafka.writer import Receipt, first_sightings
+from service.read.live import Aggregates, Subscription
+from storage.errors import StorageError
+from storage.repository import (
+    GROUPS,
+    Closing,
+    IncidentRow,
+    TotalRow,
+    TotalsRepository,
+    YearCell,
+    YearClosed,
+)
+
+
+class FakeWriter(EventSink):
+    """The event writer over a list: all of a body or, while `available` is False, nothing."""
+
+    def __init__(self) -> None:
+        self.written: list[Event] = []
+        self.available = True
+        self.closed = False
+
+    async def write(self, events: list[Event]) -> Receipt:
+        if not self.available:
+            raise KafkaUnavailable("Kafka is unavailable")
+        self.written += [
+            e for e, first in zip(events, first_sightings(events), strict=True) if first
+        ]
+        return Receipt.of(events)
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+class FakeLive(LiveSource):
+    """The live view without a changelog: tests apply cells to its aggregates directly."""
+
+    def __init__(self) -> None:
+        self.aggregates = Aggregates()
+        self.caught_up = asyncio.Event()
+        self.caught_up.set()
+        self.dead_letters: int | None = 0
+        self.behind: dict[str, int] = {}
+        self._subscribers: set[Subscription] = set()
+
+    def lag(self) -> dict[str, Any]:
+        return {"events_behind": sum(self.behind.values()), "partitions": dict(self.behind)}
+
+    def subscribe(self) -> Subscription:
+        subscription = Subscription()
+        self._subscribers.add(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        self._subscribers.discard(subscription)
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)
+
+
+class InMemoryTotals(TotalsRepository):
+    """The TotalsRepository port over plain dicts, with the SQL store's semantics."""
+
+    def __init__(self) -> None:
+        self.cells: dict[tuple[int, str, str, str, int], YearCell] = {}
+        self.published: dict[int, list[TotalRow]] = {}
+        self.closings: dict[int, Closing] = {}
+
+    def upsert(self, cells: Sequence[YearCell] = (), incidents: Sequence[IncidentRow] = ()) -> None:
+        for cell in cells:  # the report reads no incidents
+            key = (cell.partition, cell.kind, cell.category, cell.wijk, cell.year)
+            if key not in self.cells or self.cells[key].source_offset < cell.source_offset:
+                self.cells[key] = cell
+
+    def totals(
+        self,
+        *,
+        year: int,
+        group_by: Sequence[str] = GROUPS,
+        kind: str | None = None,
+        category: str | None = None,
+        wijk: str | None = None,
+    ) -> list[TotalRow]:
+        rows = [
+            TotalRow(c.kind, c.category, c.wijk, c.count, c.amount_cents, c.illegal_fireworks_cents)
+            for c in self.cells.values()
+            if c.year == year
+        ]
+        return _grouped(rows, group_by, kind=kind, category=category, wijk=wijk)
+
+    def incident_totals(self, *, year: int) -> list[TotalRow]:
+        return self.totals(year=year)
+
+    def published_totals(
+        self,
+        *,
+        year: int,
+        group_by: Sequence[str] = GROUPS,
+        kind: str | None = None,
+        category: str | None = None,
+        wijk: str | None = None,
+    ) -> list[TotalRow]:
+        rows = self.published.get(year, [])
+        return _grouped(rows, group_by, kind=kind, category=category, wijk=wijk)
+
+    def closing(self, year: int) -> Closing | None:
+        return self.closings.get(year)
+
+    def close_year(self, year: int, by: str) -> Closing:
+        if year in self.closings:
+            raise YearClosed(f"year {year} is closed already")
+        self.closings[year] = Closing(year, datetime(year + 1, 2, 1, 9, 30, tzinfo=UTC), by)
+        self.published[year] = self.totals(year=year)
+        return self.closings[year]
+
+    def years(self) -> list[int]:
+        counts: dict[int, int] = defaultdict(int)
+        for cell in self.cells.values():
+            counts[cell.year] += cell.count
+        return sorted(year for year, count in counts.items() if count)
+
+    def ping(self) -> None:
+        pass
+
+    def clear_aggregates(self) -> int:
+        cleared = len(self.cells)
+        self.cells.clear()
+        return cleared
+
+
+def _grouped(
+    rows: Sequence[TotalRow], group_by: Sequence[str], **where: str | None
+) -> list[TotalRow]:
+    sums: dict[tuple[str | None, ...], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for row in rows:
+        if any(value is not None and getattr(row, name) != value for name, value in where.items()):
+            continue
+        key = tuple(getattr(row, g) if g in group_by else None for g in GROUPS)
+        total = sums[key]
+        total[0] += row.count
+        total[1] += row.amount_cents
+        total[2] += row.illegal_fireworks_cents
+    return [
+        TotalRow(k[0], k[1], k[2], *v)
+        for k, v in sorted(sums.items(), key=lambda item: tuple(x or "" for x in item[0]))
+        if v[0]
+    ]
+
+
+class UnreachableTotals(InMemoryTotals):
+    """A store that is down: every read, write and ping fails as the SQL store's would."""
+
+    def totals(self, **_: Any) -> list[TotalRow]:
+        raise StorageError("store unreachable: OperationalError")
+
+    def close_year(self, year: int, by: str) -> Closing:
+        raise StorageError("store unreachable: OperationalError")
+
+    def ping(self) -> None:
+        raise StorageError("store unreachable: OperationalError")
+
+
+def _grouped(
+    rows: Sequence[TotalRow], group_by: Sequence[str], **where: str | None
+) -> list[TotalRow]:
+    sums: dict[tuple[str | None, ...], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for row in rows:
+        if any(value is not None and getattr(row, name) != value for name, value in where.items()):
+            continue
+        key = tuple(getattr(row, g) if g in group_by else None for g in GROUPS)
+        total = sums[key]
+        total[0] += row.count
+        total[1] += row.amount_cents
+        total[2] += row.illegal_fireworks_cents
+    return [
+        TotalRow(k[0], k[1], k[2], *v)
+        for k, v in sorted(sums.items(), key=lambda item: tuple(x or "" for x in item[0]))
+        if v[0]
+    ]

@@ -1,0 +1,241 @@
+"""The HTTP API over in-memory fakes (tests/unit/fakes.py): every refusal a field system or
+operator can meet (400, 401, 403, 409, 413, 415, 422, 503), what is written and what is not,
+the live and yearly reads, and the API's metrics. The real Kafka path is covered by
+tests/integration/test_api_kafka.py."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
+
+from events.registry import load_registries
+from service.domain.counting import Cell, CellKey
+from service.domain.figures import Figures
+from service.http.app import build_api
+from service.http.ports import ApiParts
+from service.settings import Settings
+from storage.repository import YearCell
+from tests import factories
+from tests.unit.fakes import FakeLive, FakeWriter, InMemoryTotals, UnreachableTotals
+
+REGISTRIES = load_registries()
+FIELD_KEY = "test-key-handhaving-0001"
+OPERATOR_KEY = "test-key-operator-00001"
+SINGLE = {"content-type": "application/cloudevents+json", "authorization": f"Bearer {FIELD_KEY}"}
+BATCH = {**SINGLE, "content-type": "application/cloudevents-batch+json"}
+PROBLEM = "application/problem+json"
+
+
+@dataclass
+class Api:
+    client: TestClient
+    writer: FakeWriter
+    live: FakeLive
+    repository: InMemoryTotals
+    kafka_up: list[bool]
+
+
+def start(tmp_path: Path, repository: InMemoryTotals | None = None, **settings: object) -> Api:
+    writer, live, kafka_up = FakeWriter(), FakeLive(), [True]
+    repository = repository or InMemoryTotals()
+
+    async def kafka_ready() -> bool:
+        return kafka_up[0]
+
+    config = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        data_dir=tmp_path,
+        api_keys=f"handhaving-app:{FIELD_KEY}",
+        admin_keys=f"j-jansen:{OPERATOR_KEY}",
+        **settings,  # type: ignore[arg-type]
+    )
+    parts = ApiParts(repository=repository, writer=writer, live=live, kafka_ready=kafka_ready)
+    client = TestClient(build_api(config, REGISTRIES, parts))
+    return Api(client, writer, live, repository, kafka_up)
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[Api]:
+    started = start(tmp_path)
+    with started.client:
+        yield started
+
+
+def post(api: Api, body: object, headers: dict[str, str] = BATCH) -> dict[str, object]:
+    response = api.client.post("/v1/events", content=json.dumps(body), headers=headers)
+    return {"status": response.status_code, "type": response.headers["content-type"],
+            "body": response.json(), "headers": response.headers}  # fmt: skip
+
+
+def test_202_writes_each_event_once_and_counts_repeats_as_duplicates(api: Api) -> None:
+    a, b = factories.report("HH-1"), factories.report("HH-2")
+    answer = post(api, [a, b, a])
+    assert answer["status"] == 202
+    assert answer["body"] == {"accepted": 2, "duplicates": 1, "ids": [a["id"], b["id"], a["id"]]}
+    assert [e.id for e in api.writer.written] == [a["id"], b["id"]]
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "Bearer not-a-known-key-at-all", f"Basic {FIELD_KEY}", "Bearer "],
+)
+def test_401_without_a_known_key_writes_nothing(api: Api, authorization: str | None) -> None:
+    headers = {"content-type": "application/cloudevents+json"}
+    if authorization is not None:
+        headers["authorization"] = authorization
+    answer = post(api, factories.report(), headers)
+    assert answer["status"] == 401 and answer["type"] == PROBLEM
+    assert answer["headers"]["www-authenticate"] == "Bearer"  # type: ignore[index]
+    assert api.writer.written == []
+
+
+def test_403_for_a_source_of_another_field_system(api: Api) -> None:
+    answer = post(api, [factories.report(), factories.camera_incident()])
+    assert answer["status"] == 403 and answer["type"] == PROBLEM
+    assert answer["body"]["detail"].startswith("events [1] have a source of another")  # type: ignore[index]
+    assert api.writer.written == []
+
+
+def test_413_for_a_body_over_the_limit_and_a_batch_over_1000(tmp_path: Path) -> None:
+    small = start(tmp_path, max_body_bytes=2048)
+    with small.client:
+        response = small.client.post("/v1/events", content=b" " * 4096, headers=SINGLE)
+        assert response.status_code == 413 and "2048" in response.json()["detail"]
+    api = start(tmp_path)
+    with api.client:
+        answer = post(api, [factories.report(f"HH-{n}") for n in range(1001)])
+    assert answer["status"] == 413 and "1001" in answer["body"]["detail"]  # type: ignore[index]
+    assert small.writer.written == api.writer.written == []
+
+
+def test_415_for_another_content_type(api: Api) -> None:
+    answer = post(api, factories.report(), {**SINGLE, "content-type": "application/json"})
+    assert answer["status"] == 415 and answer["type"] == PROBLEM
+    assert api.writer.written == []
+
+
+def test_422_names_each_invalid_event_and_field_and_writes_nothing(api: Api) -> None:
+    good, bad = factories.report("HH-1"), factories.report("HH-2", wijk="atlantis")
+    answer = post(api, [good, bad])
+    assert answer["status"] == 422 and answer["type"] == PROBLEM
+    errors = answer["body"]["errors"]  # type: ignore[index]
+    assert [(e["index"], e["id"], e["field"]) for e in errors] == [(1, bad["id"], "data.wijk")]
+    assert "unknown code 'atlantis'" in errors[0]["message"]
+    assert api.writer.written == []
+
+
+def test_503_when_kafka_does_not_acknowledge_and_readyz_says_why(api: Api) -> None:
+    api.writer.available, api.kafka_up[0] = False, False
+    answer = post(api, factories.report(), SINGLE)
+    assert answer["status"] == 503 and answer["type"] == PROBLEM
+    assert api.writer.written == []
+    ready = api.client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json() == {"status": "unavailable", "checks": {"store": True, "kafka": False}}
+    api.writer.available, api.kafka_up[0] = True, True
+    assert post(api, factories.report(), SINGLE)["status"] == 202
+    assert api.client.get("/readyz").json()["status"] == "ready"
+
+
+def test_503_when_the_store_is_down(tmp_path: Path) -> None:
+    api = start(tmp_path, UnreachableTotals())
+    with api.client:
+        totals = api.client.get("/v1/totals", params={"year": 2022})
+        closing = api.client.post(
+            "/v1/years/2022/close", headers={"authorization": f"Bearer {OPERATOR_KEY}"}
+        )
+        ready = api.client.get("/readyz")
+    assert totals.status_code == 503 and totals.headers["content-type"] == PROBLEM
+    assert closing.status_code == 503
+    assert ready.status_code == 503 and ready.json()["checks"] == {"store": False, "kafka": True}
+
+
+def test_400_for_malformed_queries(api: Api) -> None:
+    period = api.client.get("/v1/live", params={"scope": "month", "period": "2022-13"})
+    assert period.status_code == 400
+    assert period.json()["detail"] == "period: '2022-13' is not a month like 2022-12"
+    group = api.client.get("/v1/totals", params={"year": 2022, "group_by": "kind,team"})
+    assert group.status_code == 400 and "cannot group by team" in group.json()["detail"]
+    scope = api.client.get("/v1/live", params={"scope": "decade"})
+    assert scope.status_code == 400 and scope.headers["content-type"] == PROBLEM
+
+
+def test_live_rows_come_from_the_live_view_summed_over_partitions(api: Api) -> None:
+    where = CellKey("jaarwisselingsschade", "verharding", "dorp", "year", "2022")
+    api.live.aggregates.apply(0, where, Cell(Figures(2, 500, 100), 7))
+    api.live.aggregates.apply(3, where, Cell(Figures(1, 250, 0), 4))
+    api.live.behind = {"0": 5, "3": 0}
+    body = api.client.get("/v1/live", params={"scope": "year", "period": "2022"}).json()
+    assert body["rows"] == [
+        {
+            "kind": "jaarwisselingsschade",
+            "category": "verharding",
+            "wijk": "dorp",
+            "count": 3,
+            "amount_cents": 750,
+            "illegal_fireworks_cents": 100,
+        }
+    ]
+    assert body["as_of"]["events_behind"] == 5
+
+
+def test_totals_compare_and_closing_a_year_by_an_operator(api: Api) -> None:
+    for year, count in ((2021, 4), (2022, 5)):
+        api.repository.upsert(
+            [YearCell(0, "handhavingsmelding", "afval", "dorp", year, count, 0, 0, 1)]
+        )
+    totals = api.client.get("/v1/totals", params={"year": 2022, "group_by": "kind"}).json()
+    assert totals["rows"] == [
+        {"kind": "handhavingsmelding", "category": None, "wijk": None, "count": 5,
+         "amount_cents": 0, "illegal_fireworks_cents": 0}
+    ]  # fmt: skip
+    compared = api.client.get("/v1/totals/compare", params={"year": 2022, "base": 2021}).json()
+    assert compared["rows"][0]["difference"]["count"] == 1
+    assert compared["rows"][0]["change_percent"]["count"] == 25.0
+    anonymous = api.client.post("/v1/years/2022/close")
+    field_system = api.client.post(
+        "/v1/years/2022/close", headers={"authorization": f"Bearer {FIELD_KEY}"}
+    )
+    assert anonymous.status_code == 401 and field_system.status_code == 401
+    operator = {"authorization": f"Bearer {OPERATOR_KEY}"}
+    closed = api.client.post("/v1/years/2022/close", headers=operator)
+    assert closed.status_code == 201 and closed.json()["closed_by"] == "j-jansen"
+    again = api.client.post("/v1/years/2022/close", headers=operator)
+    assert again.status_code == 409 and again.headers["content-type"] == PROBLEM
+
+
+def _samples(api: Api) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    text = api.client.get("/metrics").text
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def test_metrics_count_what_happened_to_each_request(api: Api) -> None:
+    before = _samples(api)
+    a = factories.report("HH-M")
+    post(api, [a, a])
+    post(api, [factories.report("HH-X", wijk="atlantis")])
+    post(api, factories.report(), {"content-type": "application/cloudevents+json"})
+    api.live.dead_letters = 3
+    after = _samples(api)
+
+    def grew(name: str, **labels: str) -> float:
+        key = (name, tuple(sorted(labels.items())))
+        return after.get(key, 0.0) - before.get(key, 0.0)
+
+    kind = "handhavingsmelding"
+    assert grew("wijkwacht_events_accepted_total", kind=kind) == 1
+    assert grew("wijkwacht_events_duplicate_total", kind=kind) == 1
+    assert grew("wijkwacht_events_rejected_total", kind=kind, field="data") == 1
+    assert grew("wijkwacht_requests_rejected_total", reason="invalid") == 1
+    assert grew("wijkwacht_requests_rejected_total", reason="unauthorized") == 1
+    assert after[("wijkwacht_dead_letters", ())] == 3
