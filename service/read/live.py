@@ -159,7 +159,7 @@ class LiveView:
             partitions: set[int] = set()
             while not partitions:
                 partitions = consumer.partitions_for_topic(self._topics.state) or set()
-                if not partitions:
+                if not partitions:  # aiokafka has no public call that refreshes it
                     await consumer._client.force_metadata_update()
                     await asyncio.sleep(0.5)
             tps = [TopicPartition(self._topics.state, p) for p in sorted(partitions)]

@@ -95,13 +95,9 @@ def aiokafka_producer(app: Any) -> Callable[[], Any]:
     return lambda: app.producer._producer
 
 
-def local_store(table: Any) -> LocalStore:
-    """The local store below a faust table: the memory or the RocksDB implementation."""
-    store = table.data
-    # faust.stores.rocksdb.Store._db_for_partition: only the RocksDB store has one.
-    if hasattr(store, "_db_for_partition"):
-        return RocksDBStore(store)
-    return MemoryStore(store)
+def local_store(table: Any, kind: str) -> LocalStore:
+    """The local store below a faust table, as the app was configured: `memory` or `rocksdb`."""
+    return RocksDBStore(table.data) if kind == "rocksdb" else MemoryStore(table.data)
 
 
 def rocksdb_paths(table: Any, partitions: int) -> dict[int, Path]:

@@ -116,7 +116,8 @@ def build_worker_app(
     state = app.Table(
         "state", key_type=bytes, value_type=bytes, partitions=partitions, changelog_topic=changelog
     )
-    table_state = StateTable(local_store(state), aiokafka_producer(app), topics.state)
+    store = local_store(state, settings.worker_store)
+    table_state = StateTable(store, aiokafka_producer(app), topics.state)
     processor = BatchProcessor(registries, table_state)
 
     async def process(messages: list[Any]) -> None:
