@@ -3,14 +3,13 @@ implementations of these, the real ones from the composition root, fakes in unit
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from events.models import Event
 from service.kafka.writer import Receipt
-from service.read.live import Aggregates, Subscription
+from service.read.live import LiveState
 from storage.repository import TotalsRepository
 
 
@@ -22,23 +21,6 @@ class EventSink(Protocol):
     async def close(self) -> None: ...
 
 
-class LiveSource(Protocol):
-    """The running aggregates and their subscribers (service.read.live.LiveView)."""
-
-    aggregates: Aggregates
-    caught_up: asyncio.Event
-    dead_letters: int | None
-
-    def lag(self) -> dict[str, Any]: ...
-
-    def subscribe(self) -> Subscription: ...
-
-    def unsubscribe(self, subscription: Subscription) -> None: ...
-
-    @property
-    def subscriber_count(self) -> int: ...
-
-
 @dataclass(frozen=True)
 class ApiParts:
     """The API's collaborators. `background` runs for the app's lifetime (the live view's
@@ -46,6 +28,6 @@ class ApiParts:
 
     repository: TotalsRepository
     writer: EventSink
-    live: LiveSource
+    live: LiveState  # the live view, or a fake filled by hand
     kafka_ready: Callable[[], Awaitable[bool]]
     background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=tuple)

@@ -119,15 +119,11 @@ class Subscription:
         return changed
 
 
-class LiveView:
-    """Reads the state changelog from the beginning (no consumer group) and keeps it; keeps
-    the processors' lag behind the input up to date once a second."""
+class LiveState:
+    """The live aggregates and the subscribers told of their changes. LiveView fills it from
+    the changelog; tests fill it by hand."""
 
-    LAG_INTERVAL = 1.0
-
-    def __init__(self, kafka: KafkaConfig) -> None:
-        self._kafka = kafka
-        self._topics = kafka.topics
+    def __init__(self) -> None:
         self.aggregates = Aggregates()
         self._subscribers: set[Subscription] = set()
         self._lag: dict[str, Any] = {"events_behind": None, "error": "not measured yet"}
@@ -145,6 +141,26 @@ class LiveView:
     @property
     def subscriber_count(self) -> int:
         return len(self._subscribers)
+
+    def publish(self, changed: set[CellKey]) -> None:
+        for subscription in self._subscribers:
+            subscription.add(changed)
+
+    def lag(self) -> dict[str, Any]:
+        """How far the processors are behind the input, per partition, as last measured."""
+        return self._lag
+
+
+class LiveView(LiveState):
+    """Reads the state changelog from the beginning (no consumer group) and keeps it; keeps
+    the processors' lag behind the input up to date once a second."""
+
+    LAG_INTERVAL = 1.0
+
+    def __init__(self, kafka: KafkaConfig) -> None:
+        super().__init__()
+        self._kafka = kafka
+        self._topics = kafka.topics
 
     async def run(self) -> None:
         await asyncio.gather(
@@ -170,8 +186,7 @@ class LiveView:
                 batch = await consumer.getmany(timeout_ms=100, max_records=10_000)
                 changed = self._apply(r for records in batch.values() for r in records)
                 if changed:
-                    for subscription in self._subscribers:
-                        subscription.add(changed)
+                    self.publish(changed)
                 if not self.caught_up.is_set():
                     positions = [await consumer.position(tp) for tp in tps]
                     if all(pos >= ends[tp] for pos, tp in zip(positions, tps, strict=True)):
@@ -195,10 +210,6 @@ class LiveView:
 
     def _dlq_partitions(self, consumer: AIOKafkaConsumer) -> set[int]:
         return consumer.partitions_for_topic(self._topics.dlq) or set()
-
-    def lag(self) -> dict[str, Any]:
-        """How far the processors are behind the input, per partition, as last measured."""
-        return self._lag
 
     async def _measure_lag(self) -> None:
         """Measure the lag once a second on long-lived clients (requests only read it)."""

@@ -4,17 +4,16 @@ unit tests without Kafka or a database. Not mocks: each keeps the semantics of t
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from events.models import Event
-from service.http.ports import EventSink, LiveSource
+from service.http.ports import EventSink
 from service.kafka.errors import KafkaUnavailable
 from service.kafka.writer import Receipt, first_sightings
-from service.read.live import Aggregates, Subscription
+from service.read.live import LiveState
 from storage.errors import StorageError
 from storage.repository import (
     GROUPS,
@@ -47,31 +46,18 @@ class FakeWriter(EventSink):
         self.closed = True
 
 
-class FakeLive(LiveSource):
-    """The live view without a changelog: tests apply cells to its aggregates directly."""
+class FakeLive(LiveState):
+    """The live view without a changelog: tests apply cells to its aggregates directly and
+    say how far behind the processors are."""
 
     def __init__(self) -> None:
-        self.aggregates = Aggregates()
-        self.caught_up = asyncio.Event()
+        super().__init__()
         self.caught_up.set()
-        self.dead_letters: int | None = 0
+        self.dead_letters = 0
         self.behind: dict[str, int] = {}
-        self._subscribers: set[Subscription] = set()
 
     def lag(self) -> dict[str, Any]:
         return {"events_behind": sum(self.behind.values()), "partitions": dict(self.behind)}
-
-    def subscribe(self) -> Subscription:
-        subscription = Subscription()
-        self._subscribers.add(subscription)
-        return subscription
-
-    def unsubscribe(self, subscription: Subscription) -> None:
-        self._subscribers.discard(subscription)
-
-    @property
-    def subscriber_count(self) -> int:
-        return len(self._subscribers)
 
 
 class InMemoryTotals(TotalsRepository):
@@ -174,22 +160,3 @@ class UnreachableTotals(InMemoryTotals):
 
     def ping(self) -> None:
         raise StorageError("store unreachable: OperationalError")
-
-
-def _grouped(
-    rows: Sequence[TotalRow], group_by: Sequence[str], **where: str | None
-) -> list[TotalRow]:
-    sums: dict[tuple[str | None, ...], list[int]] = defaultdict(lambda: [0, 0, 0])
-    for row in rows:
-        if any(value is not None and getattr(row, name) != value for name, value in where.items()):
-            continue
-        key = tuple(getattr(row, g) if g in group_by else None for g in GROUPS)
-        total = sums[key]
-        total[0] += row.count
-        total[1] += row.amount_cents
-        total[2] += row.illegal_fireworks_cents
-    return [
-        TotalRow(k[0], k[1], k[2], *v)
-        for k, v in sorted(sums.items(), key=lambda item: tuple(x or "" for x in item[0]))
-        if v[0]
-    ]

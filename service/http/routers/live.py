@@ -4,70 +4,87 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from sse_starlette.sse import EventSourceResponse
 
 from events.periods import Scope, check_period, current_period
 from service.domain.counting import CellKey
 from service.http.deps import Parts
-from service.http.ports import LiveSource
 from service.http.problems import Problem
-from service.read.live import Row
+from service.read.live import LiveState, Row
 
 router = APIRouter(tags=["live"])
 
 
-@router.get("/v1/live", summary="Running aggregates from the stream processors")
-async def get_live(
-    parts: Parts,
+@dataclass(frozen=True, slots=True)
+class LiveQuery:
+    """Which live cells a request asks for: one scope and period, optionally filtered."""
+
+    scope: str
+    period: str
+    kind: str | None
+    category: str | None
+    wijk: str | None
+
+    def rows(self, live: LiveState) -> list[Row]:
+        return live.aggregates.rows(self.scope, self.period, self.kind, self.category, self.wijk)
+
+    def wants(self, where: CellKey) -> bool:
+        return (
+            where.scope == self.scope
+            and where.period == self.period
+            and (self.kind is None or where.kind == self.kind)
+            and (self.category is None or where.category == self.category)
+            and (self.wijk is None or where.wijk == self.wijk)
+        )
+
+
+def _live_query(
     scope: Annotated[Scope, Query()] = "year",
-    period: str | None = None,
+    period: Annotated[str | None, Query(description="default: the current one")] = None,
     kind: str | None = None,
     category: str | None = None,
     wijk: str | None = None,
-) -> dict[str, Any]:
-    period = _period(scope, period)
-    rows = parts.live.aggregates.rows(scope, period, kind, category, wijk)
+) -> LiveQuery:
+    return LiveQuery(scope, _period(scope, period), kind, category, wijk)
+
+
+Selected = Annotated[LiveQuery, Depends(_live_query)]
+
+
+@router.get("/v1/live", summary="Running aggregates from the stream processors")
+async def get_live(parts: Parts, query: Selected) -> dict[str, Any]:
     return {
-        "scope": scope,
-        "period": period,
+        "scope": query.scope,
+        "period": query.period,
         "as_of": _as_of(parts.live),
-        "rows": [row.public() for row in rows],
+        "rows": [row.public() for row in query.rows(parts.live)],
     }
 
 
 @router.get("/v1/live/stream", summary="Server-Sent Events with the changed rows")
-async def live_stream(
-    request: Request,
-    parts: Parts,
-    scope: Annotated[Scope, Query()] = "year",
-    period: str | None = None,
-    kind: str | None = None,
-    category: str | None = None,
-    wijk: str | None = None,
-) -> EventSourceResponse:
-    period = _period(scope, period)
+async def live_stream(request: Request, parts: Parts, query: Selected) -> EventSourceResponse:
     live = parts.live
     subscription = live.subscribe()
-    wanted = _cell_filter(scope, period, kind, category, wijk)
 
     async def events() -> AsyncIterator[dict[str, str]]:
         try:
             # A fresh API has not read the changelog yet: a snapshot now would be zeros.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(live.caught_up.wait(), timeout=10)
-            snapshot = live.aggregates.rows(scope, period, kind, category, wijk)
-            yield _sse("snapshot", scope, period, snapshot, _as_of(live))
+            yield _sse("snapshot", query, query.rows(live), _as_of(live))
             while not await request.is_disconnected():
                 changed = await subscription.changes(wait_seconds=5)
-                rows = [live.aggregates.row(w) for w in sorted(changed, key=_order) if wanted(w)]
+                wanted = sorted(filter(query.wants, changed), key=_order)
+                rows = [live.aggregates.row(where) for where in wanted]
                 if rows:
-                    yield _sse("rows", scope, period, rows, _as_of(live))
+                    yield _sse("rows", query, rows, _as_of(live))
         finally:
             live.unsubscribe(subscription)
 
@@ -84,22 +101,7 @@ def _period(scope: str, period: str | None) -> str:
         raise Problem(400, "Bad Request", f"period: {exc}") from None
 
 
-def _cell_filter(
-    scope: str, period: str, kind: str | None, category: str | None, wijk: str | None
-) -> Callable[[CellKey], bool]:
-    def wanted(where: CellKey) -> bool:
-        return (
-            where.scope == scope
-            and where.period == period
-            and (kind is None or where.kind == kind)
-            and (category is None or where.category == category)
-            and (wijk is None or where.wijk == wijk)
-        )
-
-    return wanted
-
-
-def _as_of(live: LiveSource) -> dict[str, Any]:
+def _as_of(live: LiveState) -> dict[str, Any]:
     return {"time": datetime.now(UTC).isoformat(), **live.lag()}
 
 
@@ -107,8 +109,11 @@ def _order(where: CellKey) -> tuple[str, str, str]:
     return (where.kind, where.category, where.wijk)
 
 
-def _sse(
-    name: str, scope: str, period: str, rows: list[Row], as_of: dict[str, Any]
-) -> dict[str, str]:
-    body = {"scope": scope, "period": period, "as_of": as_of, "rows": [r.public() for r in rows]}
+def _sse(name: str, query: LiveQuery, rows: list[Row], as_of: dict[str, Any]) -> dict[str, str]:
+    body = {
+        "scope": query.scope,
+        "period": query.period,
+        "as_of": as_of,
+        "rows": [r.public() for r in rows],
+    }
     return {"event": name, "data": orjson.dumps(body).decode()}

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from service.http.deps import Operator, Parts
 from service.http.problems import Problem
@@ -26,19 +27,48 @@ from storage.repository import GROUPS, TotalsRepository, YearClosed
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["totals"])
 Year = Annotated[int, Query(ge=2000, le=2100)]
-GroupBy = Annotated[str, Query(pattern=r"^(|[a-z,]+)$")]
 
 
-@router.get("/v1/totals", response_model=TotalsOut, summary="Yearly totals from the store")
-def get_totals(
-    parts: Parts,
-    year: Year,
-    group_by: GroupBy = "kind,category,wijk",
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """How a request groups and filters the yearly totals."""
+
+    groups: list[str]
+    kind: str | None
+    category: str | None
+    wijk: str | None
+
+    def of(self, repository: TotalsRepository, year: int) -> YearTotals:
+        """The year's totals as selected; Problem 503 when the store is down."""
+        try:
+            return year_totals(repository, year, self.groups, self.kind, self.category, self.wijk)
+        except StorageError as exc:
+            raise Problem(503, "Service Unavailable", "the store is unavailable") from exc
+
+
+def _selection(
+    group_by: Annotated[str, Query(pattern=r"^(|[a-z,]+)$")] = "kind,category,wijk",
     kind: str | None = None,
     category: str | None = None,
     wijk: str | None = None,
-) -> TotalsOut:
-    totals = _read_year(parts.repository, year, group_by, kind=kind, category=category, wijk=wijk)
+) -> Selection:
+    groups = [g for g in group_by.split(",") if g]
+    unknown = [g for g in groups if g not in GROUPS]
+    if unknown:
+        raise Problem(
+            400,
+            "Bad Request",
+            f"group_by: cannot group by {', '.join(unknown)}; use any of {', '.join(GROUPS)}",
+        )
+    return Selection(groups, kind, category, wijk)
+
+
+Selected = Annotated[Selection, Depends(_selection)]
+
+
+@router.get("/v1/totals", response_model=TotalsOut, summary="Yearly totals from the store")
+def get_totals(parts: Parts, year: Year, selection: Selected) -> TotalsOut:
+    totals = selection.of(parts.repository, year)
     return TotalsOut(
         year=year,
         group_by=list(totals.group_by),
@@ -53,18 +83,8 @@ def get_totals(
     response_model=CompareOut,
     summary="Two years side by side, with the difference and the percentage change",
 )
-def get_compare(
-    parts: Parts,
-    year: Year,
-    base: Year,
-    group_by: GroupBy = "kind,category,wijk",
-    kind: str | None = None,
-    category: str | None = None,
-    wijk: str | None = None,
-) -> CompareOut:
-    where = {"kind": kind, "category": category, "wijk": wijk}
-    this = _read_year(parts.repository, year, group_by, **where)
-    before = _read_year(parts.repository, base, group_by, **where)
+def get_compare(parts: Parts, year: Year, base: Year, selection: Selected) -> CompareOut:
+    this, before = selection.of(parts.repository, year), selection.of(parts.repository, base)
     return CompareOut(
         year=year,
         base=base,
@@ -108,20 +128,3 @@ def close(
         raise Problem(503, "Service Unavailable", "the store is unavailable") from exc
     log.info("year %d closed by %s", year, operator)
     return ClosingOut(closed_at=closing.closed_at, closed_by=closing.closed_by)
-
-
-def _read_year(
-    repository: TotalsRepository, year: int, group_by: str, **where: str | None
-) -> YearTotals:
-    groups = [g for g in group_by.split(",") if g]
-    unknown = [g for g in groups if g not in GROUPS]
-    if unknown:
-        raise Problem(
-            400,
-            "Bad Request",
-            f"group_by: cannot group by {', '.join(unknown)}; use any of {', '.join(GROUPS)}",
-        )
-    try:
-        return year_totals(repository, year, groups, **where)
-    except StorageError as exc:
-        raise Problem(503, "Service Unavailable", "the store is unavailable") from exc
