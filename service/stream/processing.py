@@ -6,10 +6,11 @@ nothing itself; it hands records here and writes back what comes out.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from events.binding import from_kafka
 from events.errors import InvalidEvent
@@ -33,7 +34,15 @@ from service.kafka.changelog import (
     incident_key,
 )
 
+log = logging.getLogger(__name__)
 Headers = list[tuple[str, bytes]]
+T = TypeVar("T")
+# What one record changes: its outcome, its incident's new record, its cells' new values.
+Decided = tuple[Outcome, tuple[bytes, Incident] | None, dict[bytes, Cell]]
+
+
+class StateUnavailable(Exception):
+    """The state store could not be read: the batch stops (it is processed again later)."""
 
 
 class StateView(Protocol):
@@ -113,6 +122,35 @@ class BatchProcessor:
         changed_cells: set[bytes],
         changed_incidents: set[bytes],
     ) -> Outcome | Rejection:
+        """Apply one record, all of it or, if anything about it raises, nothing: a record that
+        trips over a bug or a value out of range goes to the dead letters and the batch goes
+        on. Only a failing state store stops the batch."""
+        try:
+            decided = self._decide(record, cells, incidents)
+        except StateUnavailable:
+            raise
+        except Exception as exc:
+            log.exception("processing input record %d@%d failed", record.partition, record.offset)
+            return Rejection("processing-error", f"{type(exc).__name__}: {exc}")
+        if isinstance(decided, Rejection):
+            return decided
+        outcome, incident, new_cells = decided
+        for ckey, cell in new_cells.items():
+            cells[ckey] = (record.partition, cell)
+            changed_cells.add(ckey)
+        if incident is not None:
+            ikey, value = incident
+            incidents[ikey] = (record.partition, value)
+            changed_incidents.add(ikey)
+        return outcome
+
+    def _decide(
+        self,
+        record: Record,
+        cells: dict[bytes, tuple[int, Cell | None]],
+        incidents: dict[bytes, tuple[int, Incident | None]],
+    ) -> Decided | Rejection:
+        """What a record changes, without changing anything yet (reads are cached)."""
         try:
             event = from_kafka(record.value, record.headers, self._registries)
         except InvalidEvent as exc:
@@ -121,26 +159,30 @@ class BatchProcessor:
             return Rejection("wrong-key", "key: must be source + subject of the event")
         partition, offset = record.partition, record.offset
         wijk = "" if isinstance(event.data, Withdrawal) else camera_wijk(event, self._registries)
+        revision = revision_of(event, wijk)
         ikey = incident_key(event.source, event.subject)
         if ikey not in incidents:
-            raw = self._state.get(partition, ikey)
-            incidents[ikey] = (partition, decode_incident(raw) if raw is not None else None)
-        decision = apply_revision(incidents[ikey][1], revision_of(event, wijk), offset)
+            incidents[ikey] = (partition, self._read(partition, ikey, decode_incident))
+        decision = apply_revision(incidents[ikey][1], revision, offset)
         if decision.outcome in (Outcome.CONFLICT_KIND, Outcome.CONFLICT_REVISION):
             return Rejection(decision.outcome.value, _conflict_detail(decision))
+        new_cells: dict[bytes, Cell] = {}
         for where, delta in decision.deltas.items():
             ckey = cell_key(partition, where)
             if ckey not in cells:
-                raw = self._state.get(partition, ckey)
-                cells[ckey] = (partition, decode_cell(raw) if raw is not None else None)
+                cells[ckey] = (partition, self._read(partition, ckey, decode_cell))
             cell = apply_delta(cells[ckey][1], delta, offset)
             if cell is not None:
-                cells[ckey] = (partition, cell)
-                changed_cells.add(ckey)
-        if decision.incident is not None:
-            incidents[ikey] = (partition, decision.incident)
-            changed_incidents.add(ikey)
-        return decision.outcome
+                new_cells[ckey] = cell
+        incident = None if decision.incident is None else (ikey, decision.incident)
+        return decision.outcome, incident, new_cells
+
+    def _read(self, partition: int, key: bytes, decode: Callable[[bytes], T]) -> T | None:
+        try:
+            raw = self._state.get(partition, key)
+            return None if raw is None else decode(raw)
+        except Exception as exc:
+            raise StateUnavailable(f"reading state key {key!r} of partition {partition}") from exc
 
 
 def _conflict_detail(decision: Decision) -> str:

@@ -1,0 +1,92 @@
+"""Fault isolation in the batch processor: a record that raises while it is processed goes to
+the dead letters as `processing-error`, none of its effects are kept, and every other record
+of the batch counts as if it had not been there; only a failing state store stops a batch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import service.stream.processing as processing
+from events.binding import to_kafka
+from events.models import parse_event
+from events.registry import load_registries
+from service.stream.processing import BatchProcessor, BatchResult, Record, StateUnavailable
+from tests import factories
+
+REGISTRIES = load_registries()
+
+
+class Memory:
+    def __init__(self) -> None:
+        self.values: dict[tuple[int, bytes], bytes] = {}
+
+    def get(self, partition: int, key: bytes) -> bytes | None:
+        return self.values.get((partition, key))
+
+
+def record(event: dict[str, Any], offset: int) -> Record:
+    key, value, headers = to_kafka(parse_event(event, REGISTRIES))
+    return Record(key, value, headers, 0, offset)
+
+
+def run(records: list[Record]) -> BatchResult:
+    return BatchProcessor(REGISTRIES, Memory()).process(records)
+
+
+EVENTS = [
+    factories.report("HH-1"),
+    factories.damage("JW-BOOM", wijk="dorp"),
+    factories.damage("JW-2", wijk="dorp"),
+    factories.report("HH-2", category="horeca"),
+]
+
+
+def test_a_record_that_raises_is_dead_lettered_and_the_rest_counts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = processing.revision_of
+
+    def revision_of(event: Any, wijk: str) -> Any:
+        if event.subject == "JW-BOOM":
+            raise OverflowError("date value out of range")
+        return real(event, wijk)
+
+    records = [record(e, n) for n, e in enumerate(EVENTS)]
+    without = run([r for r in records if r.offset != 1])
+    monkeypatch.setattr(processing, "revision_of", revision_of)
+    result = run(records)
+    assert [(r.offset, j.code, j.detail) for r, j in result.rejections] == [
+        (1, "processing-error", "OverflowError: date value out of range")
+    ]
+    assert sorted(result.writes) == sorted(without.writes)
+    assert result.outcomes == {"counted": 3, "rejected": 1}
+
+
+def test_nothing_of_a_record_is_kept_when_it_raises_half_way(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real, calls = processing.apply_delta, []
+
+    def apply_delta(cell: Any, delta: Any, offset: int) -> Any:
+        calls.append(offset)
+        if offset == 1 and calls.count(1) == 3:  # the third of its four period cells
+            raise RuntimeError("a bug")
+        return real(cell, delta, offset)
+
+    records = [record(e, n) for n, e in enumerate(EVENTS)]
+    without = run([r for r in records if r.offset != 1])
+    monkeypatch.setattr(processing, "apply_delta", apply_delta)
+    result = run(records)
+    assert [(r.offset, j.code) for r, j in result.rejections] == [(1, "processing-error")]
+    assert sorted(result.writes) == sorted(without.writes)
+
+
+def test_a_failing_state_store_stops_the_batch() -> None:
+    class Broken(Memory):
+        def get(self, partition: int, key: bytes) -> bytes | None:
+            raise OSError("rocksdb: IO error")
+
+    with pytest.raises(StateUnavailable):
+        BatchProcessor(REGISTRIES, Broken()).process([record(EVENTS[0], 0)])
