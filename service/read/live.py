@@ -169,7 +169,9 @@ class LiveView(LiveState):
         )
 
     async def _consume(self) -> None:
-        consumer = AIOKafkaConsumer(**self._kafka.client_options(enable_auto_commit=False))
+        consumer = AIOKafkaConsumer(
+            **self._kafka.client_options(enable_auto_commit=False, isolation_level="read_committed")
+        )
         await consumer.start()
         try:
             partitions: set[int] = set()
@@ -214,7 +216,11 @@ class LiveView(LiveState):
     async def _measure_lag(self) -> None:
         """Measure the lag once a second on long-lived clients (requests only read it)."""
         admin = AIOKafkaAdminClient(**self._kafka.client_options(request_timeout_ms=3000))
-        consumer = AIOKafkaConsumer(**self._kafka.client_options(request_timeout_ms=3000))
+        consumer = AIOKafkaConsumer(
+            **self._kafka.client_options(
+                request_timeout_ms=3000, isolation_level="read_committed", enable_auto_commit=False
+            )
+        )
         try:
             await admin.start()
             await consumer.start()
@@ -244,11 +250,31 @@ class LiveView(LiveState):
         dlq = [TopicPartition(self._topics.dlq, p) for p in self._dlq_partitions(consumer)]
         ends: dict[TopicPartition, int] = await consumer.end_offsets(tps + dlq) if tps else {}
         self.dead_letters = sum(ends.pop(tp, 0) for tp in dlq)
-        behind = {}
-        for tp, end in sorted(ends.items()):
-            done = max(
+        done = {
+            tp: max(
                 self.aggregates.processed.get(tp.partition, 0),
                 committed[tp].offset if tp in committed else 0,
             )
-            behind[str(tp.partition)] = max(end - done, 0)
+            for tp in ends
+        }
+        lagging = {tp: done[tp] for tp, end in ends.items() if end > done[tp]}
+        caught_up = await _nothing_to_process(consumer, lagging, ends) if lagging else set()
+        behind = {
+            str(tp.partition): 0 if tp in caught_up else max(end - done[tp], 0)
+            for tp, end in sorted(ends.items())
+        }
         return {"events_behind": sum(behind.values()), "partitions": behind}
+
+
+async def _nothing_to_process(
+    consumer: AIOKafkaConsumer, done: dict[TopicPartition, int], ends: dict[TopicPartition, int]
+) -> set[TopicPartition]:
+    """The partitions whose offsets from `done` to the end hold no record a worker will ever
+    see: only transaction markers, or records of aborted transactions. Every transaction of
+    the API leaves a marker after its records, so without this check a partition would look
+    one behind after every batch until the next event arrived."""
+    consumer.assign(list(done))
+    for tp, offset in done.items():
+        consumer.seek(tp, offset)
+    fetched = await consumer.getmany(*done, timeout_ms=300, max_records=len(done))
+    return {tp for tp in done if not fetched.get(tp) and await consumer.position(tp) >= ends[tp]}

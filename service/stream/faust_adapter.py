@@ -88,6 +88,24 @@ def _batch_drain(topic: str, handler: BatchHandler) -> Callable[[Any, Any], Awai
     return drain
 
 
+def read_committed(app: Any) -> None:
+    """Make the worker's consumer read only committed records: the API writes each body in
+    one transaction, and a body cut by a failure must never count in part. faust sets this
+    only in its exactly-once mode, which Wijkwacht does not use (docs/design.md)."""
+    # faust.transport.consumer.Consumer._thread: the AIOKafkaConsumerThread (faust's
+    # transport/drivers/aiokafka.py) whose _create_worker_consumer builds the aiokafka
+    # consumer, before it starts; aiokafka reads AIOKafkaConsumer._isolation_level at start.
+    thread = app.consumer._thread
+    create = thread._create_worker_consumer
+
+    def create_read_committed(transport: Any) -> Any:
+        consumer = create(transport)
+        consumer._isolation_level = "read_committed"
+        return consumer
+
+    thread._create_worker_consumer = create_read_committed
+
+
 def aiokafka_producer(app: Any) -> Callable[[], Any]:
     """The aiokafka producer under faust's, for whole record batches (`send_batch`); faust
     creates it when the app starts, so this returns a function that finds it then."""

@@ -30,6 +30,7 @@ from service.stream.faust_adapter import (
     aiokafka_producer,
     install_batch_drain,
     local_store,
+    read_committed,
     rocksdb_paths,
 )
 from service.stream.localstate import discard_unsynced
@@ -160,6 +161,7 @@ def build_worker_app(
             raise RuntimeError("input records must arrive through the batch path")
 
     install_batch_drain(app, topics.events, process)
+    read_committed(app)
 
     materialiser = Materialiser(kafka, repository)
 

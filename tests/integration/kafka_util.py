@@ -9,7 +9,11 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 
 async def _read_all(bootstrap: str, topic: str, seconds: float) -> list[Any]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    # As every reader of Wijkwacht's topics does: a body the API wrote in a transaction that
+    # was aborted must be invisible.
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed"
+    )
     await consumer.start()
     try:
         partitions = consumer.partitions_for_topic(topic) or set()
