@@ -86,6 +86,9 @@ class LocalBroker:
             "transaction.state.log.replication.factor": "1",
             "transaction.state.log.min.isr": "1",
             "transaction.state.log.num.partitions": "4",
+            # A transaction left open by a producer that died blocks committed readers until
+            # it is aborted: look for timed-out ones every second, not every ten.
+            "transaction.abort.timed.out.transaction.cleanup.interval.ms": "1000",
             "group.initial.rebalance.delay.ms": "0",
             "log.cleaner.dedupe.buffer.size": str(8 * 1024 * 1024),
             "log.segment.bytes": str(64 * 1024 * 1024),

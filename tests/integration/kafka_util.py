@@ -8,11 +8,9 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 
-async def _read_all(bootstrap: str, topic: str, seconds: float) -> list[Any]:
-    # As every reader of Wijkwacht's topics does: a body the API wrote in a transaction that
-    # was aborted must be invisible.
+async def _read_all(bootstrap: str, topic: str, seconds: float, isolation: str) -> list[Any]:
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed"
+        bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level=isolation
     )
     await consumer.start()
     try:
@@ -41,9 +39,13 @@ async def _read_all(bootstrap: str, topic: str, seconds: float) -> list[Any]:
         await consumer.stop()
 
 
-def read_all(bootstrap: str, topic: str, timeout: float = 15.0) -> list[Any]:
-    """Every record now in `topic`, from offset 0 to the end."""
-    return asyncio.run(_read_all(bootstrap, topic, timeout))
+def read_all(
+    bootstrap: str, topic: str, timeout: float = 15.0, isolation: str = "read_committed"
+) -> list[Any]:
+    """Every record now in `topic`, from offset 0 to the end. Committed records only, by
+    default, as every reader of Wijkwacht's topics reads: a body the API wrote in a
+    transaction that was aborted must be invisible."""
+    return asyncio.run(_read_all(bootstrap, topic, timeout, isolation))
 
 
 async def _produce(
