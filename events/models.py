@@ -20,12 +20,27 @@ from pydantic import (
 
 from events.errors import FieldError, InvalidEvent
 from events.kinds import CAMERA, DAMAGE, ENFORCEMENT, WITHDRAWAL, event_type
+from events.limits import (
+    AMOUNT_MAX_CENTS,
+    AMOUNT_MIN_CENTS,
+    CODE_MAX_LENGTH,
+    FIRST_YEAR,
+    ID_MAX_LENGTH,
+    ID_PATTERN,
+    LAST_YEAR,
+    REVISION_MAX,
+    REVISION_MIN,
+    SOURCE_MAX_LENGTH,
+    SOURCE_PATTERN,
+    SUBJECT_PATTERN,
+    id_problem,
+    source_problem,
+    subject_problem,
+)
 from events.periods import LOCAL, Periods, periods_of
 from events.registry import Registries
 
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
-SOURCE_PATTERN = r"^\S{0,200}:systeem:[a-z0-9][a-z0-9-]{0,62}$"
-SUBJECT_PATTERN = r"^[A-Za-z0-9._:/-]{1,128}$"
 JSON_CONTENT_TYPE = "application/json"
 
 
@@ -41,8 +56,8 @@ def _rfc3339(value: Any) -> Any:
 
 
 Timestamp = Annotated[datetime, BeforeValidator(_rfc3339)]
-Revision = Annotated[StrictInt, Field(ge=1, le=2**53)]
-Code = Annotated[str, Field(min_length=1, max_length=64)]
+Revision = Annotated[StrictInt, Field(ge=REVISION_MIN, le=REVISION_MAX)]
+Code = Annotated[str, Field(min_length=1, max_length=CODE_MAX_LENGTH)]
 
 
 class Payload(BaseModel):
@@ -81,10 +96,10 @@ class DamageItem(Payload):
     """
 
     kind: ClassVar[str] = DAMAGE
-    jaarwisseling: Annotated[StrictInt, Field(ge=2000, le=2100)]
+    jaarwisseling: Annotated[StrictInt, Field(ge=FIRST_YEAR, le=LAST_YEAR)]
     wijk: Code
     category: Code
-    amount_cents: Annotated[StrictInt, Field(ge=1, le=100_000_000)]
+    amount_cents: Annotated[StrictInt, Field(ge=AMOUNT_MIN_CENTS, le=AMOUNT_MAX_CENTS)]
     illegal_fireworks: StrictBool | None = None
     occurred_at: Timestamp | None = None
 
@@ -117,8 +132,8 @@ class Envelope(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     specversion: Literal["1.0"]
-    id: Annotated[str, Field(min_length=1, max_length=128)]
-    source: Annotated[str, Field(pattern=SOURCE_PATTERN)]
+    id: Annotated[str, Field(min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_PATTERN)]
+    source: Annotated[str, Field(max_length=SOURCE_MAX_LENGTH, pattern=SOURCE_PATTERN)]
     type: EventType
     subject: Annotated[str, Field(pattern=SUBJECT_PATTERN)]
     time: Timestamp
@@ -289,6 +304,9 @@ def camera_wijk(event: Event, registries: Registries) -> str:
     raise ValueError("a withdrawal has no wijk")
 
 
+_PATTERN_PROBLEMS = {"id": id_problem, "source": source_problem, "subject": subject_problem}
+
+
 def _field_errors(exc: ValidationError, prefix: str = "") -> list[FieldError]:
     errors = []
     for err in exc.errors(include_url=False):
@@ -298,6 +316,9 @@ def _field_errors(exc: ValidationError, prefix: str = "") -> list[FieldError]:
             message = "unknown field: not part of the contract"
         elif err["type"] == "missing":
             message = "required field is missing"
+        elif err["type"] == "string_pattern_mismatch" and field in _PATTERN_PROBLEMS:
+            # The pattern itself says little to a developer: name the character or the part.
+            message = _PATTERN_PROBLEMS[field](str(err["input"]))
         else:
             message = err["msg"].removeprefix("Value error, ")
         errors.append(FieldError(field, message))
