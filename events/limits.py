@@ -1,10 +1,12 @@
-"""Every size and range limit of an event, in one place for the models, the published
+"""Every size, range and time limit of an event, in one place for the models, the published
 schemas and the store's columns (storage/models.py), so the edge never accepts what the store
 cannot hold."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 # `id`: printable ASCII (U+0020 to U+007E), 1 to 128 characters. Long enough for a UUID or
 # any id a field system keeps; ASCII so that it travels unchanged in a `ce_id` header, a log
@@ -40,8 +42,58 @@ REVISION_MIN, REVISION_MAX = 1, 2**53
 # `amount_cents` of one damage item: 1 cent to 1,000,000 euro. The store sums amounts in 64-bit
 # integers; at this bound that takes 92 billion items to overflow.
 AMOUNT_MIN_CENTS, AMOUNT_MAX_CENTS = 1, 100_000_000
-# Reporting years (`jaarwisseling`): what `GET /v1/totals` serves.
+# Reporting years (`jaarwisseling`, and the local year of every accepted time): what
+# `GET /v1/totals` serves.
 FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+# The static window of plausible times: from the start of 2000 (UTC) to the last second of 2100
+# in Amsterdam (CET, UTC+1), so that every accepted moment lies in a local reporting year
+# FIRST_YEAR to LAST_YEAR. The worker always checks this window, so that a replay decides
+# exactly as the first run did; the API narrows it to the server's clock (service/settings.py).
+EARLIEST_TIME = datetime(FIRST_YEAR, 1, 1, tzinfo=UTC)
+LATEST_TIME = datetime(LAST_YEAR, 12, 31, 22, 59, 59, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class TimeWindow:
+    """The times (`time`, `data.occurred_at`) an event may carry: `earliest` to `latest`,
+    both included; `latest_is` says in words what the upper bound is."""
+
+    earliest: datetime
+    latest: datetime
+    latest_is: str = "the last second of 2100 in Amsterdam"
+
+    def __post_init__(self) -> None:
+        if self.earliest.tzinfo is None or self.latest.tzinfo is None:
+            raise ValueError("a time window's bounds carry a UTC offset")
+
+    @classmethod
+    def clock_relative(
+        cls, earliest: datetime, margin: timedelta, now: datetime | None = None
+    ) -> TimeWindow:
+        """From `earliest` to `margin` after the clock, never wider than the static window:
+        what the API accepts, the worker accepts too."""
+        latest = (now or datetime.now(UTC)) + margin
+        if latest >= LATEST_TIME:
+            return cls(max(earliest, EARLIEST_TIME), LATEST_TIME)
+        clock = f"{int(margin.total_seconds())} s after the server's clock"
+        return cls(max(earliest, EARLIEST_TIME), latest, clock)
+
+    def refusal(self, moment: datetime) -> str | None:
+        """Why `moment` lies outside the window, or None if it lies inside."""
+        if moment < self.earliest:
+            return f"must not be before {utc_text(self.earliest)}: earlier times are implausible"
+        if moment > self.latest:
+            return f"must not be after {utc_text(self.latest)} ({self.latest_is})"
+        return None
+
+
+STATIC_WINDOW = TimeWindow(EARLIEST_TIME, LATEST_TIME)
+
+
+def utc_text(moment: datetime) -> str:
+    """`moment` in UTC as RFC 3339, e.g. 2000-01-01T00:00:00Z."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def character_problem(value: str, allowed: str, what: str) -> str | None:

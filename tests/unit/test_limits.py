@@ -3,13 +3,25 @@ largest value it allows is accepted, and the store's columns hold what it allows
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from events.errors import InvalidEvent
-from events.limits import ID_MAX_LENGTH, SOURCE_MAX_LENGTH, SUBJECT_MAX_LENGTH
-from events.models import parse_event
+from events.limits import (
+    EARLIEST_TIME,
+    FIRST_YEAR,
+    ID_MAX_LENGTH,
+    LAST_YEAR,
+    LATEST_TIME,
+    SOURCE_MAX_LENGTH,
+    STATIC_WINDOW,
+    SUBJECT_MAX_LENGTH,
+    TimeWindow,
+)
+from events.models import Event, parse_event
+from events.periods import periods_of
 from events.registry import load_registries
 from storage.models import IncidentRecord
 from tests import factories
@@ -18,9 +30,9 @@ REGISTRIES = load_registries()
 SYSTEM = ":systeem:handhaving-app"
 
 
-def refused(raw: dict[str, Any]) -> dict[str, str]:
+def refused(raw: dict[str, Any], window: TimeWindow = STATIC_WINDOW) -> dict[str, str]:
     with pytest.raises(InvalidEvent) as caught:
-        parse_event(raw, REGISTRIES)
+        parse_event(raw, REGISTRIES, window)
     return {e.field: e.message for e in caught.value.errors}
 
 
@@ -92,6 +104,72 @@ def test_subject_refuses_control_characters_and_takes_128() -> None:
     assert "U+001F" in refused(with_envelope(subject="HH\x1f1"))["subject"]
     longest = "S" * SUBJECT_MAX_LENGTH
     assert parse_event(with_envelope(subject=longest), REGISTRIES).subject == longest
+
+
+# ---- times ---------------------------------------------------------------------------------
+
+
+def test_the_year_9999_is_refused_before_any_local_time_is_computed() -> None:
+    """The reproduction of the issue: this was accepted and made the worker's periods raise
+    OverflowError; a camera incident made parse_event itself raise it."""
+    late = "9999-12-31T23:59:59+00:00"
+    for raw in (
+        factories.report(occurred_at=late),
+        factories.camera_incident(occurred_at=late),
+        factories.damage(occurred_at=late),
+    ):
+        assert "must not be after 2100-12-31T22:59:59Z" in refused(raw)["data.occurred_at"]
+    assert "time" in refused(with_envelope(time=late))
+    assert "time" in refused(factories.withdrawal("HH-1", revision=2) | {"time": late})
+
+
+def test_the_static_window_takes_its_bounds_and_nothing_beyond() -> None:
+    first, last = "2000-01-01T00:00:00Z", "2100-12-31T23:59:59+01:00"
+    for field in ("time", "occurred_at"):
+        for moment in (first, last):
+            raw = factories.report() | ({"time": moment} if field == "time" else {})
+            raw["data"] = raw["data"] | ({"occurred_at": moment} if field != "time" else {})
+            assert isinstance(parse_event(raw, REGISTRIES), Event)
+    too_early = refused(with_envelope(time="1999-12-31T23:59:59Z"))["time"]
+    assert "before 2000-01-01T00:00:00Z" in too_early
+    just_after = factories.report(occurred_at="2101-01-01T00:00:00+01:00")
+    assert "data.occurred_at" in refused(just_after)
+
+
+def test_every_accepted_moment_lies_in_a_reporting_year_of_the_totals() -> None:
+    assert periods_of(EARLIEST_TIME).year == FIRST_YEAR
+    assert periods_of(LATEST_TIME).year == LAST_YEAR
+    assert periods_of(LATEST_TIME + timedelta(seconds=1)).year == LAST_YEAR + 1
+
+
+def test_damage_of_jaarwisseling_2100_may_not_occur_in_2101() -> None:
+    """The window is stricter than the damage rule here: 2101 is beyond every reporting year."""
+    raw = factories.damage(jaarwisseling=2100, occurred_at="2101-01-01T00:30:00+01:00")
+    raw["time"] = "2100-12-31T12:00:00+01:00"
+    assert "data.occurred_at" in refused(raw)
+    raw["data"]["occurred_at"] = "2100-12-31T23:30:00+01:00"
+    assert parse_event(raw, REGISTRIES).periods().year == 2100
+
+
+def test_a_clock_relative_window_refuses_the_future_beyond_its_margin() -> None:
+    now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    window = TimeWindow.clock_relative(EARLIEST_TIME, timedelta(days=1), now)
+    inside, outside = "2026-12-01T12:00:00Z", "2026-12-01T12:00:01Z"
+    assert parse_event(factories.report(occurred_at=inside), REGISTRIES, window)
+    message = refused(factories.report(occurred_at=outside), window)["data.occurred_at"]
+    assert "2026-12-01T12:00:00Z (86400 s after the server's clock)" in message
+    assert "time" in refused(with_envelope(time=outside), window)
+    assert parse_event(factories.report(occurred_at=outside), REGISTRIES)  # the static window
+
+
+def test_a_clock_relative_window_is_never_wider_than_the_static_one() -> None:
+    now = datetime(2100, 12, 31, tzinfo=UTC)
+    window = TimeWindow.clock_relative(datetime(1990, 1, 1, tzinfo=UTC), timedelta(days=9), now)
+    assert (window.earliest, window.latest) == (EARLIEST_TIME, LATEST_TIME)
+    later_start = datetime(2015, 1, 1, tzinfo=UTC)
+    assert TimeWindow.clock_relative(later_start, timedelta(0), now).earliest == later_start
+    with pytest.raises(ValueError, match="UTC offset"):
+        TimeWindow(datetime(2000, 1, 1), LATEST_TIME)
 
 
 # ---- what the store holds ------------------------------------------------------------------
