@@ -37,7 +37,8 @@ CODE_PATTERN = rf"^[a-z0-9][a-z0-9-]{{0,{CODE_MAX_LENGTH - 1}}}$"
 # A kind's name (events/kinds.py) in the store's `kind` columns.
 KIND_MAX_LENGTH = 32
 
-# `revision`: 1 to 2^53, the integers every JSON reader keeps exactly (JavaScript's too).
+# `revision`: 1 to 2^53, the integers every JSON reader keeps exactly (JavaScript's too); the
+# store's `incident.revision` is a 64-bit integer (migration 0003).
 REVISION_MIN, REVISION_MAX = 1, 2**53
 # `amount_cents` of one damage item: 1 cent to 1,000,000 euro. The store sums amounts in 64-bit
 # integers; at this bound that takes 92 billion items to overflow.

@@ -1,4 +1,9 @@
-"""Tables of the store (sqlmodel). Money is integer cents, never a float."""
+"""Tables of the store (sqlmodel). Money is integer cents, never a float.
+
+Columns that hold what an event carries take their size from events/limits.py, the edge's
+limits: what the API and the worker accept, the store can hold. Changing a size there needs a
+migration here.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +12,23 @@ from datetime import UTC, datetime
 from sqlalchemy import BigInteger, Column, DateTime
 from sqlmodel import Field, SQLModel
 
+from events.limits import (
+    CODE_MAX_LENGTH,
+    ID_MAX_LENGTH,
+    KIND_MAX_LENGTH,
+    SOURCE_MAX_LENGTH,
+    SUBJECT_MAX_LENGTH,
+)
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
 class AggregateCellBase(SQLModel):
-    kind: str = Field(primary_key=True, max_length=32)
-    category: str = Field(primary_key=True, max_length=64)
-    wijk: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(primary_key=True, max_length=KIND_MAX_LENGTH)
+    category: str = Field(primary_key=True, max_length=CODE_MAX_LENGTH)
+    wijk: str = Field(primary_key=True, max_length=CODE_MAX_LENGTH)
     year: int = Field(primary_key=True)
     count: int = Field(sa_type=BigInteger)
     amount_cents: int = Field(sa_type=BigInteger)
@@ -42,15 +55,16 @@ class IncidentRecord(SQLModel, table=True):
 
     __tablename__ = "incident"
 
-    source: str = Field(primary_key=True, max_length=255)
-    subject: str = Field(primary_key=True, max_length=128)
+    source: str = Field(primary_key=True, max_length=SOURCE_MAX_LENGTH)
+    subject: str = Field(primary_key=True, max_length=SUBJECT_MAX_LENGTH)
     partition: int
-    kind: str | None = Field(default=None, max_length=32)
-    category: str | None = Field(default=None, max_length=64)
-    wijk: str | None = Field(default=None, max_length=64)
+    kind: str | None = Field(default=None, max_length=KIND_MAX_LENGTH)
+    category: str | None = Field(default=None, max_length=CODE_MAX_LENGTH)
+    wijk: str | None = Field(default=None, max_length=CODE_MAX_LENGTH)
     year: int | None = Field(default=None, index=True)
-    revision: int
-    event_id: str = Field(max_length=255)
+    # Up to 2^53 (events/limits.py): more than a 32-bit integer holds.
+    revision: int = Field(sa_column=Column(BigInteger, nullable=False))
+    event_id: str = Field(max_length=ID_MAX_LENGTH)
     amount_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
     illegal_fireworks_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
     withdrawn: bool

@@ -7,14 +7,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import BigInteger, Integer
 
 from events.errors import InvalidEvent
+from events.kinds import KINDS
 from events.limits import (
+    AMOUNT_MAX_CENTS,
+    CODE_MAX_LENGTH,
     EARLIEST_TIME,
     FIRST_YEAR,
     ID_MAX_LENGTH,
     LAST_YEAR,
     LATEST_TIME,
+    REVISION_MAX,
     SOURCE_MAX_LENGTH,
     STATIC_WINDOW,
     SUBJECT_MAX_LENGTH,
@@ -23,7 +28,7 @@ from events.limits import (
 from events.models import Event, parse_event
 from events.periods import periods_of
 from events.registry import load_registries
-from storage.models import IncidentRecord
+from storage.models import AggregateCell, IncidentRecord
 from tests import factories
 
 REGISTRIES = load_registries()
@@ -173,6 +178,34 @@ def test_a_clock_relative_window_is_never_wider_than_the_static_one() -> None:
 
 
 # ---- what the store holds ------------------------------------------------------------------
+
+
+def test_every_column_the_materialiser_writes_holds_what_the_edge_accepts() -> None:
+    incident, cell = IncidentRecord.__table__.c, AggregateCell.__table__.c
+    lengths = {
+        incident.source: SOURCE_MAX_LENGTH,
+        incident.subject: SUBJECT_MAX_LENGTH,
+        incident.event_id: ID_MAX_LENGTH,
+        incident.category: CODE_MAX_LENGTH,
+        incident.wijk: CODE_MAX_LENGTH,
+        cell.category: CODE_MAX_LENGTH,
+        cell.wijk: CODE_MAX_LENGTH,
+    }
+    for column, longest in lengths.items():
+        assert getattr(column.type, "length", None) == longest, column
+    for column in (incident.kind, cell.kind):
+        assert column.type.length >= max(len(kind) for kind in KINDS)
+    # 64-bit: a revision, an offset, an amount and a sum of amounts.
+    for column in (incident.revision, incident.amount_cents, incident.source_offset):
+        assert isinstance(column.type, BigInteger), column
+    for column in (cell.count, cell.amount_cents, cell.illegal_fireworks_cents):
+        assert isinstance(column.type, BigInteger), column
+    assert REVISION_MAX < 2**63 and AMOUNT_MAX_CENTS < 2**63
+    for column in (incident.year, cell.year):  # 32-bit
+        assert isinstance(column.type, Integer) and LAST_YEAR < 2**31
+    codes = {c.code for c in REGISTRIES.wijken} | {c.id for c in REGISTRIES.cameras}
+    codes |= {c.code for entries in REGISTRIES.categories.values() for c in entries}
+    assert max(len(code) for code in codes) <= CODE_MAX_LENGTH
 
 
 def test_a_registry_code_longer_than_the_store_column_is_refused(tmp_path: Any) -> None:
