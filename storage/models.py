@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, Column, DateTime
+from sqlalchemy import BigInteger, Column, DateTime, Text
 from sqlmodel import Field, SQLModel
 
 from events.limits import (
@@ -19,6 +19,8 @@ from events.limits import (
     SOURCE_MAX_LENGTH,
     SUBJECT_MAX_LENGTH,
 )
+
+TOPIC_MAX_LENGTH = 249  # Kafka refuses longer topic names
 
 
 def _now() -> datetime:
@@ -88,3 +90,23 @@ class PublishedTotal(AggregateCellBase, table=True):
     """The totals of a closed year as they were when it was closed (summed over partitions)."""
 
     __tablename__ = "published_total"
+
+
+class QuarantineRecord(SQLModel, table=True):
+    """A changelog record whose row the store refused for what it holds (too long, out of
+    range, a character it cannot store): set aside, so that the materialiser writes the rest of
+    its batch and goes on instead of retrying it for ever. One per record: a redelivered record
+    is set aside once."""
+
+    __tablename__ = "quarantined_row"
+
+    topic: str = Field(primary_key=True, max_length=TOPIC_MAX_LENGTH)
+    partition: int = Field(primary_key=True)
+    changelog_offset: int = Field(
+        sa_column=Column(BigInteger, primary_key=True, autoincrement=False)
+    )
+    # The record's key with control characters escaped (service/stream/materialiser.py):
+    # readable, storable whatever the key holds, and of any length.
+    key: str = Field(sa_column=Column(Text, nullable=False))
+    reason: str = Field(sa_column=Column(Text, nullable=False))  # exception type: first line
+    quarantined_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
