@@ -78,7 +78,9 @@ class InMemoryTotals(TotalsRepository):
     def upsert(self, cells: Sequence[YearCell] = (), incidents: Sequence[IncidentRow] = ()) -> None:
         # One transaction: a row PostgreSQL would refuse refuses the whole call.
         for row in (*cells, *incidents):
-            _refuse_as_postgresql_would(row)
+            reason = postgresql_refusal(row)
+            if reason is not None:
+                raise DataError("INSERT … ON CONFLICT", None, Exception(reason))
         for cell in cells:
             key = (cell.partition, cell.kind, cell.category, cell.wijk, cell.year)
             if key not in self.cells or self.cells[key].source_offset < cell.source_offset:
@@ -156,25 +158,22 @@ class InMemoryTotals(TotalsRepository):
         return cleared
 
 
-def _refuse_as_postgresql_would(row: YearCell | IncidentRow) -> None:
-    """DataError for a value the SQL store's columns cannot hold: text longer than its column
-    or holding NUL, an integer beyond the column's 32 or 64 bits."""
+def postgresql_refusal(row: YearCell | IncidentRow) -> str | None:
+    """Why the SQL store's columns on PostgreSQL cannot hold `row` (text longer than its column
+    or holding NUL, an integer beyond the column's 32 or 64 bits), or None if they can."""
     table = (AggregateCell if isinstance(row, YearCell) else IncidentRecord).__table__  # type: ignore[attr-defined]
     for column in table.columns:
         value = getattr(row, column.name, None)
         length = getattr(column.type, "length", None)
-        bits = 64 if isinstance(column.type, BigInteger) else 32
         if isinstance(value, str) and length is not None and len(value) > length:
-            reason = f"value too long for type character varying({length})"
-        elif isinstance(value, str) and "\x00" in value:
-            reason = "PostgreSQL text fields cannot contain NUL (0x00) bytes"
-        elif isinstance(column.type, Integer) and isinstance(value, int):
-            if -(2 ** (bits - 1)) <= value < 2 ** (bits - 1):
-                continue
-            reason = "integer out of range"
-        else:
-            continue
-        raise DataError("INSERT … ON CONFLICT", None, Exception(reason))
+            return f"value too long for type character varying({length})"
+        if isinstance(value, str) and "\x00" in value:
+            return "PostgreSQL text fields cannot contain NUL (0x00) bytes"
+        limit = 2**63 if isinstance(column.type, BigInteger) else 2**31
+        integer = isinstance(column.type, Integer) and isinstance(value, int)
+        if integer and not -limit <= value < limit:
+            return "integer out of range"
+    return None
 
 
 def _grouped(
