@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 
 from events.errors import FieldError, InvalidEvent
+from events.limits import STATIC_WINDOW, TimeWindow
 from events.models import JSON_CONTENT_TYPE, Event, parse_event
 from events.registry import Registries
 
@@ -28,15 +29,21 @@ def to_kafka(event: Event) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
     return event.incident_key.encode(), orjson.dumps(ce["data"]), headers
 
 
-def from_kafka(value: bytes | None, headers: Headers, registries: Registries) -> Event:
-    """Decode and validate a record in either content mode; InvalidEvent says why not."""
+def from_kafka(
+    value: bytes | None,
+    headers: Headers,
+    registries: Registries,
+    window: TimeWindow = STATIC_WINDOW,
+) -> Event:
+    """Decode and validate a record in either content mode; InvalidEvent says why not. The
+    worker keeps the static `window`, so that a replay decides every record as before."""
     header_map = {name.lower(): raw for name, raw in headers or ()}
     content_type = _text(header_map.get("content-type", b""), "content-type").split(";")[0]
     if value is None:
         raise InvalidEvent([FieldError("value", "record has no value")])
     document = _json(value, "value" if content_type == STRUCTURED_CONTENT_TYPE else "data")
     if content_type.strip() == STRUCTURED_CONTENT_TYPE:
-        return parse_event(document, registries)
+        return parse_event(document, registries, window)
     if "ce_specversion" not in header_map:
         raise InvalidEvent(
             [
@@ -51,7 +58,7 @@ def from_kafka(value: bytes | None, headers: Headers, registries: Registries) ->
     if content_type:
         envelope["datacontenttype"] = content_type
     envelope["data"] = document
-    return parse_event(envelope, registries)
+    return parse_event(envelope, registries, window)
 
 
 def _attributes(header_map: dict[str, bytes]) -> dict[str, Any]:

@@ -15,17 +15,38 @@ from pydantic import (
     Field,
     StrictBool,
     StrictInt,
+    TypeAdapter,
     ValidationError,
 )
 
 from events.errors import FieldError, InvalidEvent
 from events.kinds import CAMERA, DAMAGE, ENFORCEMENT, WITHDRAWAL, event_type
+from events.limits import (
+    AMOUNT_MAX_CENTS,
+    AMOUNT_MIN_CENTS,
+    CODE_MAX_LENGTH,
+    EARLIEST_TIME,
+    FIRST_YEAR,
+    ID_MAX_LENGTH,
+    ID_PATTERN,
+    LAST_YEAR,
+    LATEST_TIME,
+    REVISION_MAX,
+    REVISION_MIN,
+    SOURCE_MAX_LENGTH,
+    SOURCE_PATTERN,
+    STATIC_WINDOW,
+    SUBJECT_PATTERN,
+    TimeWindow,
+    id_problem,
+    source_problem,
+    subject_problem,
+    utc_text,
+)
 from events.periods import LOCAL, Periods, periods_of
 from events.registry import Registries
 
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
-SOURCE_PATTERN = r"^\S{0,200}:systeem:[a-z0-9][a-z0-9-]{0,62}$"
-SUBJECT_PATTERN = r"^[A-Za-z0-9._:/-]{1,128}$"
 JSON_CONTENT_TYPE = "application/json"
 
 
@@ -40,9 +61,14 @@ def _rfc3339(value: Any) -> Any:
     return value
 
 
-Timestamp = Annotated[datetime, BeforeValidator(_rfc3339)]
-Revision = Annotated[StrictInt, Field(ge=1, le=2**53)]
-Code = Annotated[str, Field(min_length=1, max_length=64)]
+TIME_DESCRIPTION = (
+    f"RFC 3339 date-time with a UTC offset, from {utc_text(EARLIEST_TIME)} to "
+    f"{utc_text(LATEST_TIME)}; over HTTP also not before WIJKWACHT_EARLIEST_EVENT_TIME and not "
+    "later than WIJKWACHT_FUTURE_MARGIN_SECONDS (default one day) after the server's clock"
+)
+Timestamp = Annotated[datetime, BeforeValidator(_rfc3339), Field(description=TIME_DESCRIPTION)]
+Revision = Annotated[StrictInt, Field(ge=REVISION_MIN, le=REVISION_MAX)]
+Code = Annotated[str, Field(min_length=1, max_length=CODE_MAX_LENGTH)]
 
 
 class Payload(BaseModel):
@@ -81,10 +107,10 @@ class DamageItem(Payload):
     """
 
     kind: ClassVar[str] = DAMAGE
-    jaarwisseling: Annotated[StrictInt, Field(ge=2000, le=2100)]
+    jaarwisseling: Annotated[StrictInt, Field(ge=FIRST_YEAR, le=LAST_YEAR)]
     wijk: Code
     category: Code
-    amount_cents: Annotated[StrictInt, Field(ge=1, le=100_000_000)]
+    amount_cents: Annotated[StrictInt, Field(ge=AMOUNT_MIN_CENTS, le=AMOUNT_MAX_CENTS)]
     illegal_fireworks: StrictBool | None = None
     occurred_at: Timestamp | None = None
 
@@ -117,8 +143,8 @@ class Envelope(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     specversion: Literal["1.0"]
-    id: Annotated[str, Field(min_length=1, max_length=128)]
-    source: Annotated[str, Field(pattern=SOURCE_PATTERN)]
+    id: Annotated[str, Field(min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_PATTERN)]
+    source: Annotated[str, Field(max_length=SOURCE_MAX_LENGTH, pattern=SOURCE_PATTERN)]
     type: EventType
     subject: Annotated[str, Field(pattern=SUBJECT_PATTERN)]
     time: Timestamp
@@ -171,9 +197,11 @@ class Event(BaseModel):
         }
 
 
-def parse_event(raw: Any, registries: Registries) -> Event:
+def parse_event(raw: Any, registries: Registries, window: TimeWindow = STATIC_WINDOW) -> Event:
     """Validate one structured-mode CloudEvent; InvalidEvent lists every field that is wrong,
-    in the envelope and in `data` alike."""
+    in the envelope and in `data` alike. Its times must lie in `window`: the default is static,
+    so that the worker decides a record alike on every replay; the API passes one that follows
+    the server's clock."""
     if not isinstance(raw, Mapping):
         raise InvalidEvent([FieldError("", "an event must be a JSON object")])
     errors: list[FieldError] = []
@@ -183,6 +211,8 @@ def parse_event(raw: Any, registries: Registries) -> Event:
         envelope = Envelope.model_validate(raw)
     except ValidationError as exc:
         errors += _field_errors(exc)
+    time = envelope.time if envelope is not None else _moment(raw.get("time"))
+    errors += _window_errors("time", time, window)
     payload_type = PAYLOADS.get(raw["type"]) if isinstance(raw.get("type"), str) else None
     raw_data = raw.get("data")
     if payload_type is not None and isinstance(raw_data, Mapping):
@@ -199,7 +229,12 @@ def parse_event(raw: Any, registries: Registries) -> Event:
             if e.field not in named
         ]
         if data is not None:
-            errors += consistency_errors(data, registries)
+            outside = _window_errors("data.occurred_at", getattr(data, "occurred_at", None), window)
+            errors += outside
+            # A time far outside the window may not even have a local time (9999-12-31T23:59Z
+            # is in the year 10000 in Amsterdam): the rules on local days wait until it is in.
+            if not outside:
+                errors += consistency_errors(data, registries)
     if errors or envelope is None or data is None:
         raise InvalidEvent(errors or [FieldError("data", "cannot be checked")])
     # Both parts are validated; validating the assembly again only checks types, and that is
@@ -214,6 +249,22 @@ def parse_event(raw: Any, registries: Registries) -> Event:
             "data": data,
         }
     )
+
+
+_TIMESTAMP: TypeAdapter[datetime] = TypeAdapter(Timestamp)
+
+
+def _moment(value: Any) -> datetime | None:
+    """A time from an envelope that failed on other fields, to check its window all the same."""
+    try:
+        return _TIMESTAMP.validate_python(value)
+    except ValidationError:
+        return None  # reported with the envelope's errors
+
+
+def _window_errors(field: str, moment: datetime | None, window: TimeWindow) -> list[FieldError]:
+    refusal = None if moment is None else window.refusal(moment)
+    return [] if refusal is None else [FieldError(field, refusal)]
 
 
 _CODE_FIELDS: dict[str, tuple[str, ...]] = {
@@ -289,6 +340,9 @@ def camera_wijk(event: Event, registries: Registries) -> str:
     raise ValueError("a withdrawal has no wijk")
 
 
+_PATTERN_PROBLEMS = {"id": id_problem, "source": source_problem, "subject": subject_problem}
+
+
 def _field_errors(exc: ValidationError, prefix: str = "") -> list[FieldError]:
     errors = []
     for err in exc.errors(include_url=False):
@@ -298,6 +352,9 @@ def _field_errors(exc: ValidationError, prefix: str = "") -> list[FieldError]:
             message = "unknown field: not part of the contract"
         elif err["type"] == "missing":
             message = "required field is missing"
+        elif err["type"] == "string_pattern_mismatch" and field in _PATTERN_PROBLEMS:
+            # The pattern itself says little to a developer: name the character or the part.
+            message = _PATTERN_PROBLEMS[field](str(err["input"]))
         else:
             message = err["msg"].removeprefix("Value error, ")
         errors.append(FieldError(field, message))

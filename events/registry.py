@@ -15,15 +15,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from events.errors import RegistryError
 from events.kinds import KINDS
+from events.limits import CODE_PATTERN
 
 DEFAULT_DIR = Path(__file__).resolve().parent / "registries"
-_CODE = r"^[a-z0-9][a-z0-9-]{0,63}$"
 
 
 class Entry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    code: str = Field(pattern=_CODE)
+    code: str = Field(pattern=CODE_PATTERN)
     name: str = Field(min_length=1)
     description: str = ""
 
@@ -35,7 +35,7 @@ class Wijk(Entry):
 class Camera(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    id: str = Field(pattern=_CODE)
+    id: str = Field(pattern=CODE_PATTERN)
     name: str = Field(min_length=1)
     description: str = ""
     wijk: str

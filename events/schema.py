@@ -6,6 +6,11 @@ from typing import Any
 
 from events.models import PAYLOADS, Envelope
 
+SOURCE_DESCRIPTION = (
+    "URI reference ending in :systeem:<name>: letters, digits, -._~!$&'()*+,;=:@/?# and %XX "
+    "escapes only (no spaces, no control characters)"
+)
+
 
 def event_schemas() -> dict[str, dict[str, Any]]:
     """JSON Schema (draft 2020-12) of the structured-mode CloudEvent of each type: the envelope
@@ -19,7 +24,8 @@ def event_schemas() -> dict[str, dict[str, Any]]:
         schema["title"] = type_
         schema["description"] = (payload.__doc__ or "").strip()
         schema["properties"]["type"] = {"const": type_}
-        schema["properties"]["source"]["description"] = "URI reference ending in :systeem:<name>"
+        schema["properties"]["id"]["description"] = "Printable ASCII; unique per message"
+        schema["properties"]["source"]["description"] = SOURCE_DESCRIPTION
         schema["properties"]["subject"]["description"] = "The incident's stable id"
         schema["properties"]["data"] = {"$ref": f"#/$defs/{payload.__name__}"}
         schema["$defs"] = {payload.__name__: data}
@@ -34,7 +40,7 @@ def asyncapi(namespace: str = "wijkwacht") -> dict[str, Any]:
             "name": type_,
             "title": schema["title"],
             "contentType": "application/json",
-            "headers": _binary_headers(type_),
+            "headers": _binary_headers(schema),
             "payload": {"$ref": f"./{type_}.schema.json#/$defs/{PAYLOADS[type_].__name__}"},
             "bindings": {"kafka": {"key": {"type": "string", "description": "source + subject"}}},
         }
@@ -115,18 +121,23 @@ def _message_name(type_: str) -> str:
     return type_.removeprefix("nl.wijkwacht.").replace(".", "-")
 
 
-def _binary_headers(type_: str) -> dict[str, Any]:
-    text = {"type": "string"}
+def _binary_headers(schema: dict[str, Any]) -> dict[str, Any]:
+    """The `ce_*` headers of binary mode, held to the same rules as the structured envelope."""
+    envelope = schema["properties"]
+
+    def attribute(name: str) -> dict[str, Any]:
+        return {k: v for k, v in envelope[name].items() if k != "title"}
+
     return {
         "type": "object",
         "required": ["ce_specversion", "ce_id", "ce_source", "ce_type", "ce_subject", "ce_time"],
         "properties": {
             "ce_specversion": {"const": "1.0"},
-            "ce_id": text,
-            "ce_source": text,
-            "ce_type": {"const": type_},
-            "ce_subject": text,
-            "ce_time": {"type": "string", "format": "date-time"},
+            "ce_id": attribute("id"),
+            "ce_source": attribute("source"),
+            "ce_type": envelope["type"],
+            "ce_subject": attribute("subject"),
+            "ce_time": attribute("time"),
             "content-type": {"const": "application/json"},
         },
     }

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import AwareDatetime, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from events.limits import EARLIEST_TIME, LATEST_TIME, TimeWindow, utc_text
 
 # The project checkout holds the Maven-fetched broker jars under .cache/kafka/jars/.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +53,13 @@ class Settings(BaseSettings):
     # Each worker serves Prometheus metrics on this port plus its slot number (0: none).
     worker_metrics_port: int = Field(default=9102, ge=0, le=65000)
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    # The API refuses event times before this moment and later than this many seconds after
+    # its clock (docs/contract.md §2). The margin's bound is the whole static window: at most
+    # it turns the clock check off, and `now + margin` stays a representable date.
+    earliest_event_time: AwareDatetime = EARLIEST_TIME
+    future_margin_seconds: int = Field(
+        default=86400, ge=0, le=int((LATEST_TIME - EARLIEST_TIME).total_seconds())
+    )
 
     @field_validator("kafka_bootstrap")
     @classmethod
@@ -76,6 +86,17 @@ class Settings(BaseSettings):
     def _namespace_form(cls, value: str) -> str:
         if not _NAMESPACE.match(value):
             raise ValueError("must be lowercase letters, digits and '-', starting with a letter")
+        return value
+
+    @field_validator("earliest_event_time")
+    @classmethod
+    def _earliest_in_static_window(cls, value: datetime) -> datetime:
+        # The worker keeps the static window; an earlier bound would let the API accept
+        # events that the worker then refuses.
+        if not EARLIEST_TIME <= value <= LATEST_TIME:
+            raise ValueError(
+                f"must lie between {utc_text(EARLIEST_TIME)} and {utc_text(LATEST_TIME)}"
+            )
         return value
 
     @field_validator("api_keys", "admin_keys")
@@ -114,6 +135,12 @@ class Settings(BaseSettings):
         if ":" in host:
             host = f"[{host}]"
         return f"http://{host}:{self.api_port}"
+
+    def event_window(self, now: datetime | None = None) -> TimeWindow:
+        """The times the API accepts now: from the earliest event time to the margin after
+        the clock (never wider than the worker's static window)."""
+        margin = timedelta(seconds=self.future_margin_seconds)
+        return TimeWindow.clock_relative(self.earliest_event_time, margin, now)
 
     @property
     def uses_local_broker(self) -> bool:

@@ -13,7 +13,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from storage.errors import StorageError
-from storage.models import AggregateCell, ClosedYear, IncidentRecord, PublishedTotal
+from storage.models import (
+    AggregateCell,
+    ClosedYear,
+    IncidentRecord,
+    PublishedTotal,
+    QuarantineRecord,
+)
 
 GROUPS = ("kind", "category", "wijk")
 _BATCH = 500
@@ -52,6 +58,18 @@ class IncidentRow:
     illegal_fireworks_cents: int
     withdrawn: bool
     source_offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class Quarantined:
+    """A changelog record whose row the store refused for what it holds, and why."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: str  # the record's key as text, control characters escaped
+    reason: str  # the exception's type and the first line of its message
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,9 +148,19 @@ class TotalsRepository(abc.ABC):
         """Raise StorageError unless the store answers."""
 
     @abc.abstractmethod
+    def quarantine(self, rows: Sequence[Quarantined]) -> int:
+        """Set aside rows the store refused; how many were new (a record redelivered after a
+        crash is kept once, by topic, partition and offset)."""
+
+    @abc.abstractmethod
+    def quarantined(self) -> int:
+        """How many changelog records are set aside."""
+
+    @abc.abstractmethod
     def clear_aggregates(self) -> int:
-        """Delete every materialised aggregate and incident row (derived data, for a replay);
-        return how many rows went. Closed years and their published totals stay."""
+        """Delete every materialised aggregate and incident row, and the records set aside
+        (derived data of a changelog that a replay recreates, its offsets starting at 0
+        again); return how many rows went. Closed years and their published totals stay."""
 
 
 class SqlTotalsRepository(TotalsRepository):
@@ -302,10 +330,36 @@ class SqlTotalsRepository(TotalsRepository):
         with self._engine.connect() as connection:
             return [int(year) for (year,) in connection.execute(query)]
 
+    def quarantine(self, rows: Sequence[Quarantined]) -> int:
+        table = QuarantineRecord.__table__  # type: ignore[attr-defined]
+        key = [table.c.topic, table.c.partition, table.c.changelog_offset]
+        added = 0
+        with self._engine.begin() as connection:
+            for row in rows:  # one by one: rare, and each says whether it is new
+                values = {
+                    "topic": row.topic,
+                    "partition": row.partition,
+                    "changelog_offset": row.offset,
+                    "key": row.key,
+                    "reason": row.reason,
+                    "quarantined_at": row.at,
+                }
+                insert = self._insert(table).values(values)
+                statement = insert.on_conflict_do_nothing(index_elements=key).returning(
+                    table.c.topic
+                )
+                added += len(connection.execute(statement).all())
+        return added
+
+    def quarantined(self) -> int:
+        table = QuarantineRecord.__table__  # type: ignore[attr-defined]
+        with self._engine.connect() as connection:
+            return int(connection.execute(select(func.count()).select_from(table)).scalar_one())
+
     def clear_aggregates(self) -> int:
         cleared = 0
         with self._engine.begin() as connection:
-            for model in (AggregateCell, IncidentRecord):
+            for model in (AggregateCell, IncidentRecord, QuarantineRecord):
                 table = model.__table__  # type: ignore[union-attr]
                 cleared += int(connection.execute(table.delete()).rowcount)
         return cleared

@@ -20,8 +20,10 @@ from service.cli.common import fail, load_settings, wiring
 def validate(
     file: Annotated[str, typer.Argument(help="JSON lines, one CloudEvent each; - for stdin")],
 ) -> None:
-    """Check events before sending them: one JSON line out per line in; exit 1 if any is bad."""
-    regs = wiring().registries
+    """Check events before sending them, as the API would now: one JSON line out per line in;
+    exit 1 if any is bad."""
+    wired = wiring()
+    regs = wired.registries
     stream = sys.stdin if file == "-" else Path(file).open(encoding="utf-8")  # noqa: SIM115
     all_valid = True
     with stream:
@@ -34,7 +36,8 @@ def validate(
                 document = orjson.loads(line)
                 if isinstance(document, dict):
                     event_id = document.get("id")
-                parse_event(document, regs)
+                # The API's window, to the clock of each line: what the API would answer now.
+                parse_event(document, regs, wired.settings.event_window())
             except orjson.JSONDecodeError as exc:
                 errors.append({"field": "", "message": f"not valid JSON: {exc}"})
             except InvalidEvent as exc:

@@ -11,6 +11,7 @@ from fastapi import Request
 
 from events.binding import BATCH_CONTENT_TYPE, MAX_BATCH, STRUCTURED_CONTENT_TYPE
 from events.errors import InvalidEvent
+from events.limits import STATIC_WINDOW, TimeWindow
 from events.models import Event, parse_event
 from events.registry import Registries
 from service.http.problems import Problem
@@ -94,13 +95,19 @@ def parse_body(body: bytes, content_type: str) -> list[Any]:
     return document
 
 
-def validate_events(documents: list[Any], registries: Registries, field_system: str) -> list[Event]:
-    """Every event valid and from the key's field system, or Problem 422/403 naming each fault."""
+def validate_events(
+    documents: list[Any],
+    registries: Registries,
+    field_system: str,
+    window: TimeWindow = STATIC_WINDOW,
+) -> list[Event]:
+    """Every event valid, its times in `window` (the router passes the clock-relative one of
+    the settings), and from the key's field system; or Problem 422/403 naming each fault."""
     events: list[Event] = []
     errors: list[dict[str, Any]] = []
     for index, document in enumerate(documents):
         try:
-            events.append(parse_event(document, registries))
+            events.append(parse_event(document, registries, window))
         except InvalidEvent as exc:
             event_id = document.get("id") if isinstance(document, dict) else None
             event_id = event_id if isinstance(event_id, str) else None

@@ -1,7 +1,9 @@
 """Materialiser: copies yearly aggregates and incidents from the state changelog into the store.
 
 Values on the changelog are absolute and offset-stamped, so the store upserts them guarded by
-the stamp: redelivery, restarts and replays never move a total.
+the stamp: redelivery, restarts and replays never move a total. A row the store refuses for
+what it holds is set aside (`quarantined_row`) and the rest of its batch written, so one bad
+row never stops the store from following the changelog.
 """
 
 from __future__ import annotations
@@ -9,8 +11,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
 
 from aiokafka import AIOKafkaConsumer
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
 from service.kafka.changelog import (
     decode_cell,
@@ -23,9 +30,10 @@ from service.kafka.changelog import (
 from service.kafka.config import KafkaConfig
 from service.kafka.retry import keep_running
 from service.stream import metrics
-from storage.repository import IncidentRow, TotalsRepository, YearCell
+from storage.repository import IncidentRow, Quarantined, TotalsRepository, YearCell
 
 log = logging.getLogger(__name__)
+REASON_LENGTH = 1000  # of a quarantined row's reason: a driver's message can be long
 
 
 def year_cell(key: bytes, value: bytes | None) -> YearCell | None:
@@ -73,6 +81,143 @@ def incident_row(partition: int, key: bytes, value: bytes | None) -> IncidentRow
     )
 
 
+class ChangelogRecord(Protocol):
+    """What the materialiser reads of a changelog record (aiokafka's ConsumerRecord has it)."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def key(self) -> bytes | None: ...
+    @property
+    def value(self) -> bytes | None: ...
+
+
+Row = tuple[ChangelogRecord, YearCell | IncidentRow]
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What one batch did to the store."""
+
+    cells: int = 0
+    incidents: int = 0
+    quarantined: int = 0
+
+
+def write_batch(repository: TotalsRepository, records: Sequence[ChangelogRecord]) -> Written:
+    """Upsert the rows of a batch of changelog records in one transaction. If the store refuses
+    that for what a row holds, find the refused rows by bisecting, write every other row and set
+    the refused ones aside; any other failure (a lost connection) is raised, and the caller
+    retries the whole batch."""
+    rows: list[Row] = []
+    refused: list[Quarantined] = []
+    for record in records:
+        try:
+            row = _row_of(record)
+        except (ValueError, KeyError, TypeError) as exc:  # bytes the changelog cannot hold
+            refused.append(_set_aside(record, exc))
+            continue
+        if row is not None:
+            rows.append((record, row))
+    written = _write(repository, rows, refused)
+    added = repository.quarantine(refused) if refused else 0
+    for aside in refused:
+        log.warning(
+            "set aside changelog record %s/%d@%d (key %s): %s",
+            aside.topic,
+            aside.partition,
+            aside.offset,
+            aside.key,
+            aside.reason,
+        )
+    cells = sum(1 for _, row in written if isinstance(row, YearCell))
+    return Written(cells=cells, incidents=len(written) - cells, quarantined=added)
+
+
+def _row_of(record: ChangelogRecord) -> YearCell | IncidentRow | None:
+    if record.key is None:
+        return None
+    cell = year_cell(record.key, record.value)
+    if cell is not None:
+        return cell
+    return incident_row(record.partition, record.key, record.value)
+
+
+def _write(repository: TotalsRepository, rows: list[Row], refused: list[Quarantined]) -> list[Row]:
+    """Write `rows`, or every one of them the store accepts; the written rows. Each try is its
+    own transaction, and every value is absolute and offset-guarded, so rows written in halves
+    end as they would have in one go."""
+    if not rows:
+        return []
+    try:
+        repository.upsert(
+            [row for _, row in rows if isinstance(row, YearCell)],
+            [row for _, row in rows if isinstance(row, IncidentRow)],
+        )
+    except Exception as exc:
+        if not refused_for_its_data(exc):
+            raise
+        if len(rows) == 1:
+            refused.append(_set_aside(rows[0][0], exc))
+            return []
+        middle = len(rows) // 2
+        return _write(repository, rows[:middle], refused) + _write(
+            repository, rows[middle:], refused
+        )
+    return rows
+
+
+def refused_for_its_data(exc: BaseException) -> bool:
+    """Whether the store refused a write for what a row holds, which no retry changes (a value
+    too long or out of range, a character it cannot store), rather than for how it was
+    reached (a lost connection, a lock, a server going down: a retry may succeed)."""
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return False
+        return isinstance(exc, DataError | IntegrityError)
+    # A StatementError that wraps no driver error: a value SQLAlchemy could not convert.
+    # ValueError and OverflowError come straight from a driver: text it cannot encode, and an
+    # integer beyond SQLite's 64 bits.
+    return isinstance(exc, StatementError | ValueError | OverflowError)
+
+
+def _set_aside(record: ChangelogRecord, exc: BaseException) -> Quarantined:
+    lines = str(exc).strip().splitlines()
+    reason = f"{type(exc).__name__}: {lines[0] if lines else ''}"
+    return Quarantined(
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        key=escaped(record.key or b""),
+        reason=escaped(reason)[:REASON_LENGTH],
+        at=datetime.now(UTC),
+    )
+
+
+def escaped(raw: bytes | str) -> str:
+    """Text that any column and any terminal takes, and that maps back to `raw`: characters
+    that do not print (the state keys' U+001F separator, NUL, a lone surrogate) as \\uXXXX,
+    bytes that are not UTF-8 as \\xNN, a backslash doubled."""
+    binary = isinstance(raw, bytes)
+    text = raw.decode("utf-8", "surrogateescape") if isinstance(raw, bytes) else raw
+    parts = []
+    for char in text:
+        code = ord(char)
+        if char == "\\":
+            parts.append("\\\\")
+        elif binary and 0xDC80 <= code <= 0xDCFF:  # a byte that is not UTF-8 (surrogateescape)
+            parts.append(f"\\x{code - 0xDC00:02x}")
+        elif char.isprintable():
+            parts.append(char)
+        else:
+            parts.append(f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
+    return "".join(parts)
+
+
 class Materialiser:
     def __init__(self, kafka: KafkaConfig, repository: TotalsRepository) -> None:
         self._kafka = kafka
@@ -98,23 +243,14 @@ class Materialiser:
             while True:
                 batch = await consumer.getmany(timeout_ms=250, max_records=20_000)
                 records = [record for chunk in batch.values() for record in chunk]
-                cells = [
-                    cell
-                    for record in records
-                    if (cell := year_cell(record.key, record.value)) is not None
-                ]
-                incidents = [
-                    incident
-                    for record in records
-                    if (incident := incident_row(record.partition, record.key, record.value))
-                    is not None
-                ]
-                if cells or incidents:
+                if records:
                     started = time.perf_counter()
-                    await asyncio.to_thread(self._repository.upsert, cells, incidents)
-                    metrics.STORE_UPSERT.observe(time.perf_counter() - started)
-                    metrics.STORE_ROWS.labels("aggregate_cell").inc(len(cells))
-                    metrics.STORE_ROWS.labels("incident").inc(len(incidents))
+                    written = await asyncio.to_thread(write_batch, self._repository, records)
+                    if written.cells or written.incidents:
+                        metrics.STORE_UPSERT.observe(time.perf_counter() - started)
+                    metrics.STORE_ROWS.labels("aggregate_cell").inc(written.cells)
+                    metrics.STORE_ROWS.labels("incident").inc(written.incidents)
+                    metrics.STORE_QUARANTINED.inc(written.quarantined)
                 if batch:
                     await consumer.commit()
         finally:

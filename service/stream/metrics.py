@@ -32,7 +32,13 @@ BATCH_SIZE = Histogram(
 )
 STORE_UPSERT = Histogram(
     "wijkwacht_store_upsert_seconds",
-    "Time of one materialiser transaction upserting totals and incidents",
+    "Time of one materialiser batch write upserting totals and incidents (one transaction; "
+    "more while rows the store refuses are sought)",
     buckets=LATENCY_BUCKETS,
 )
 STORE_ROWS = Counter("wijkwacht_store_rows_upserted", "Rows upserted into the store", ["table"])
+STORE_QUARANTINED = Counter(
+    "wijkwacht_store_quarantined_rows",
+    "Changelog records whose row the store refused for what it holds, set aside in the store's "
+    "quarantined_row table instead of being retried for ever",
+)

@@ -170,3 +170,58 @@ def test_closing_a_year_freezes_its_totals_once(repository: SqlTotalsRepository)
 def test_years_with_figures(repository: SqlTotalsRepository) -> None:
     repository.upsert([cell(0, 3, 10), cell(1, 2, 4, year=2020), cell(2, 0, 4, year=2019)])
     assert repository.years() == [2020, 2022]
+
+
+def _migrate_to(url: str, target: str) -> None:
+    """Bring a store to one revision, as an older Wijkwacht left it."""
+    from alembic import command
+
+    from storage.migrate import alembic_config
+
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, target)
+    finally:
+        engine.dispose()
+
+
+def test_the_migrated_schema_is_the_models_schema(database_url: str) -> None:
+    """Migrations write their sizes out (they are history); the models take them from the
+    edge's limits. Both must agree, or the store refuses what the edge accepts."""
+    from sqlalchemy import BigInteger, Integer, String
+    from sqlmodel import SQLModel
+
+    upgrade(database_url)
+    inspector = inspect(make_engine(database_url))
+    for table in SQLModel.metadata.sorted_tables:
+        reflected = {c["name"]: c["type"] for c in inspector.get_columns(table.name)}
+        assert set(reflected) == {c.name for c in table.columns}, table.name
+        for column in table.columns:
+            found, declared = reflected[column.name], column.type
+            where = f"{table.name}.{column.name}: {found!r} in the store, {declared!r} declared"
+            if isinstance(declared, BigInteger):
+                assert isinstance(found, BigInteger), where
+            elif isinstance(declared, Integer):
+                assert isinstance(found, Integer) and not isinstance(found, BigInteger), where
+            if getattr(declared, "length", None) is not None:
+                assert isinstance(found, String) and found.length == declared.length, where
+
+
+def test_migration_0003_keeps_the_incidents_and_takes_revisions_up_to_2_to_the_53(
+    database_url: str,
+) -> None:
+    _migrate_to(database_url, "0002")
+    old = SqlTotalsRepository(make_engine(database_url))
+    old.upsert([cell(0, 1, 1)], [incident("JW-1", 1, revision=7)])
+    upgrade(database_url)
+    repository = SqlTotalsRepository(make_engine(database_url))
+    assert repository.incident_totals(year=2022) == [
+        TotalRow("jaarwisselingsschade", "verharding", "dorp", 1, 100, 10)
+    ]
+    repository.upsert(incidents=[incident("JW-1", 2, revision=2**53)])  # was out of range
+    with make_engine(database_url).connect() as connection:
+        stored = connection.exec_driver_sql("SELECT revision FROM incident").scalar_one()
+    assert stored == 2**53

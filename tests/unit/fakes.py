@@ -9,16 +9,21 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import BigInteger, Integer
+from sqlalchemy.exc import DataError, OperationalError
+
 from events.models import Event
 from service.http.ports import EventSink
 from service.kafka.errors import KafkaUnavailable
 from service.kafka.writer import Receipt, first_sightings
 from service.read.live import LiveState
 from storage.errors import StorageError
+from storage.models import AggregateCell, IncidentRecord
 from storage.repository import (
     GROUPS,
     Closing,
     IncidentRow,
+    Quarantined,
     TotalRow,
     TotalsRepository,
     YearCell,
@@ -65,14 +70,35 @@ class InMemoryTotals(TotalsRepository):
 
     def __init__(self) -> None:
         self.cells: dict[tuple[int, str, str, str, int], YearCell] = {}
+        self.incidents: dict[tuple[str, str], IncidentRow] = {}
         self.published: dict[int, list[TotalRow]] = {}
         self.closings: dict[int, Closing] = {}
+        self.set_aside: dict[tuple[str, int, int], Quarantined] = {}
 
     def upsert(self, cells: Sequence[YearCell] = (), incidents: Sequence[IncidentRow] = ()) -> None:
-        for cell in cells:  # the report reads no incidents
+        # One transaction: a row PostgreSQL would refuse refuses the whole call.
+        for row in (*cells, *incidents):
+            reason = postgresql_refusal(row)
+            if reason is not None:
+                raise DataError("INSERT … ON CONFLICT", None, Exception(reason))
+        for cell in cells:
             key = (cell.partition, cell.kind, cell.category, cell.wijk, cell.year)
             if key not in self.cells or self.cells[key].source_offset < cell.source_offset:
                 self.cells[key] = cell
+        for incident in incidents:
+            ikey = (incident.source, incident.subject)
+            stored = self.incidents.get(ikey)
+            if stored is None or stored.source_offset < incident.source_offset:
+                self.incidents[ikey] = incident
+
+    def quarantine(self, rows: Sequence[Quarantined]) -> int:
+        new = {(r.topic, r.partition, r.offset): r for r in rows}.items()
+        added = {key: row for key, row in new if key not in self.set_aside}
+        self.set_aside.update(added)
+        return len(added)
+
+    def quarantined(self) -> int:
+        return len(self.set_aside)
 
     def totals(
         self,
@@ -125,9 +151,29 @@ class InMemoryTotals(TotalsRepository):
         pass
 
     def clear_aggregates(self) -> int:
-        cleared = len(self.cells)
+        cleared = len(self.cells) + len(self.incidents) + len(self.set_aside)
         self.cells.clear()
+        self.incidents.clear()
+        self.set_aside.clear()
         return cleared
+
+
+def postgresql_refusal(row: YearCell | IncidentRow) -> str | None:
+    """Why the SQL store's columns on PostgreSQL cannot hold `row` (text longer than its column
+    or holding NUL, an integer beyond the column's 32 or 64 bits), or None if they can."""
+    table = (AggregateCell if isinstance(row, YearCell) else IncidentRecord).__table__  # type: ignore[attr-defined]
+    for column in table.columns:
+        value = getattr(row, column.name, None)
+        length = getattr(column.type, "length", None)
+        if isinstance(value, str) and length is not None and len(value) > length:
+            return f"value too long for type character varying({length})"
+        if isinstance(value, str) and "\x00" in value:
+            return "PostgreSQL text fields cannot contain NUL (0x00) bytes"
+        limit = 2**63 if isinstance(column.type, BigInteger) else 2**31
+        integer = isinstance(column.type, Integer) and isinstance(value, int)
+        if integer and not -limit <= value < limit:
+            return "integer out of range"
+    return None
 
 
 def _grouped(
@@ -151,6 +197,9 @@ def _grouped(
 
 class UnreachableTotals(InMemoryTotals):
     """A store that is down: every read, write and ping fails as the SQL store's would."""
+
+    def upsert(self, cells: Sequence[YearCell] = (), incidents: Sequence[IncidentRow] = ()) -> None:
+        raise OperationalError("INSERT … ON CONFLICT", None, Exception("connection refused"))
 
     def totals(self, **_: Any) -> list[TotalRow]:
         raise StorageError("store unreachable: OperationalError")

@@ -239,3 +239,23 @@ def test_metrics_count_what_happened_to_each_request(api: Api) -> None:
     assert grew("wijkwacht_requests_rejected_total", reason="invalid") == 1
     assert grew("wijkwacht_requests_rejected_total", reason="unauthorized") == 1
     assert after[("wijkwacht_dead_letters", ())] == 3
+
+
+def test_422_for_times_outside_the_window_of_the_servers_clock(tmp_path: Path) -> None:
+    """The issue's reproduction: a time in the year 9999 was accepted (202)."""
+    from datetime import UTC, datetime, timedelta
+
+    api = start(tmp_path, future_margin_seconds=3600)
+    soon = (datetime.now(UTC) + timedelta(minutes=30)).isoformat()
+    later = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+    with api.client:
+        far = post(api, [factories.report("HH-1", occurred_at="9999-12-31T23:59:59+00:00")])
+        ahead = post(api, [factories.report("HH-2", occurred_at=later)])
+        early = post(api, [factories.report("HH-3") | {"time": "1999-12-31T23:00:00Z"}])
+        fine = post(api, [factories.report("HH-4", occurred_at=soon)])
+    for answer, field in ((far, "data.occurred_at"), (ahead, "data.occurred_at"), (early, "time")):
+        assert answer["status"] == 422, answer
+        assert [e["field"] for e in answer["body"]["errors"]] == [field]  # type: ignore[index]
+    assert "3600 s after the server's clock" in ahead["body"]["errors"][0]["message"]  # type: ignore[index]
+    assert fine["status"] == 202
+    assert [e.subject for e in api.writer.written] == ["HH-4"]

@@ -68,3 +68,23 @@ def test_broken_registry_stops_with_one_line(
     assert result.exit_code == 2
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], result.output
+
+
+def test_validate_refuses_times_the_api_would_refuse_now(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    monkeypatch.setenv("WIJKWACHT_FUTURE_MARGIN_SECONDS", "60")
+    later = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
+    ahead = factories.report("A", occurred_at=later)
+    control = factories.report("B")
+    control["source"] = "urn:nld:gemeente-zoetermeer\x1f:systeem:handhaving-app"
+    body = "\n".join(json.dumps(e) for e in (ahead, control))
+    result = runner.invoke(app, ["validate", "-"], input=body + "\n")
+    assert result.exit_code == 1
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [e["field"] for e in lines[0]["errors"]] == ["data.occurred_at"]
+    assert "60 s after the server's clock" in lines[0]["errors"][0]["message"]
+    assert [e["field"] for e in lines[1]["errors"]] == ["source"]
+    assert "U+001F" in lines[1]["errors"][0]["message"]

@@ -72,3 +72,40 @@ def test_invalid_setting_stops_with_one_line_naming_it(
     assert result.exit_code == 2
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"wijkwacht: {variable}:"), result.output
+
+
+def test_the_api_window_follows_the_clock_within_the_static_window() -> None:
+    from datetime import UTC, datetime
+
+    from events.limits import EARLIEST_TIME, LATEST_TIME
+
+    now = datetime(2026, 11, 30, 4, 0, tzinfo=UTC)
+    window = make().event_window(now)
+    assert window.earliest == EARLIEST_TIME
+    assert window.latest == datetime(2026, 12, 1, 4, 0, tzinfo=UTC)
+    later = make(earliest_event_time="2015-01-01T00:00:00+01:00", future_margin_seconds=0)
+    assert later.event_window(now).earliest == datetime(2014, 12, 31, 23, 0, tzinfo=UTC)
+    assert later.event_window(now).latest == now
+    widest = make(future_margin_seconds=(LATEST_TIME - EARLIEST_TIME).total_seconds())
+    assert widest.event_window(now).latest == LATEST_TIME
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "reason"),
+    [
+        ("WIJKWACHT_EARLIEST_EVENT_TIME", "1999-12-31T23:59:59Z", "must lie between"),
+        ("WIJKWACHT_EARLIEST_EVENT_TIME", "2101-01-01T00:00:00Z", "must lie between"),
+        ("WIJKWACHT_EARLIEST_EVENT_TIME", "2015-01-01T00:00:00", "timezone"),
+        ("WIJKWACHT_FUTURE_MARGIN_SECONDS", "-1", "greater than or equal to 0"),
+        ("WIJKWACHT_FUTURE_MARGIN_SECONDS", "99999999999", "less than or equal to"),
+    ],
+)
+def test_a_time_window_setting_out_of_range_stops_the_process(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, reason: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    result = CliRunner().invoke(app, ["migrate"])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"wijkwacht: {variable}:"), result.output
+    assert reason in lines[0]

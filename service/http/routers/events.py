@@ -51,7 +51,7 @@ async def post_events(
         kinds = [kind_label(d) for d in documents]
         for kind in kinds:
             metrics.EVENTS_RECEIVED.labels(kind).inc()
-        events = validate_events(documents, registries, field_system)
+        events = validate_events(documents, registries, field_system, settings.event_window())
         try:
             receipt = await parts.writer.write(events)
         except KafkaUnavailable as exc:
