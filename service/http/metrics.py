@@ -35,6 +35,10 @@ CONSUMER_LAG = Gauge(
 )
 DEAD_LETTERS = Gauge("wijkwacht_dead_letters", "Records in the dead-letter topic")
 SSE_CLIENTS = Gauge("wijkwacht_sse_clients", "Open GET /v1/live/stream connections")
+CHANGELOG_UNDECODABLE = Gauge(
+    "wijkwacht_live_changelog_undecodable",
+    "State changelog records the live view skipped because they do not decode",
+)
 
 REJECTION_REASONS = {
     400: "bad-request",

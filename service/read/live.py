@@ -129,6 +129,7 @@ class LiveState:
         self._lag: dict[str, Any] = {"events_behind": None, "error": "not measured yet"}
         self.dead_letters: int | None = None  # records in the dead-letter topic
         self.caught_up = asyncio.Event()
+        self.undecodable = 0  # changelog records skipped because they do not decode
 
     def subscribe(self) -> Subscription:
         subscription = Subscription()
@@ -202,12 +203,22 @@ class LiveView(LiveState):
             key, value = record.key, record.value
             if value is None or key is None:
                 continue
-            if is_cell(key):
-                partition, where = parse_cell_key(key)
-                if self.aggregates.apply(partition, where, decode_cell(value)):
-                    changed.add(where)
-            elif is_incident(key):
-                self.aggregates.seen_incident(record.partition, incident_offset(value))
+            try:
+                if is_cell(key):
+                    partition, where = parse_cell_key(key)
+                    if self.aggregates.apply(partition, where, decode_cell(value)):
+                        changed.add(where)
+                elif is_incident(key):
+                    self.aggregates.seen_incident(record.partition, incident_offset(value))
+            except Exception as exc:
+                # Not written by a worker: skip it, or the view would stop here for good.
+                self.undecodable += 1
+                log.warning(
+                    "skipped changelog record %d@%d that does not decode: %s",
+                    record.partition,
+                    record.offset,
+                    type(exc).__name__,
+                )
         return changed
 
     def _dlq_partitions(self, consumer: AIOKafkaConsumer) -> set[int]:

@@ -178,11 +178,14 @@ class BatchProcessor:
         return decision.outcome, incident, new_cells
 
     def _read(self, partition: int, key: bytes, decode: Callable[[bytes], T]) -> T | None:
+        """A state value. A store that cannot be read stops the batch; a value that cannot be
+        decoded (written to the changelog by something else than a worker) fails only the
+        records that need it."""
         try:
             raw = self._state.get(partition, key)
-            return None if raw is None else decode(raw)
         except Exception as exc:
             raise StateUnavailable(f"reading state key {key!r} of partition {partition}") from exc
+        return None if raw is None else decode(raw)
 
 
 def _conflict_detail(decision: Decision) -> str:

@@ -30,6 +30,7 @@ def get_metrics(parts: Parts) -> Response:
     if live.dead_letters is not None:
         metrics.DEAD_LETTERS.set(live.dead_letters)
     metrics.SSE_CLIENTS.set(live.subscriber_count)
+    metrics.CHANGELOG_UNDECODABLE.set(live.undecodable)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
