@@ -67,3 +67,21 @@ def test_a_subscription_coalesces_changes_and_never_overflows() -> None:
 
 def test_a_subscription_without_changes_returns_empty_after_waiting() -> None:
     assert asyncio.run(Subscription().changes(wait_seconds=0.01)) == set()
+
+
+def test_the_live_view_skips_a_changelog_record_that_does_not_decode() -> None:
+    from types import SimpleNamespace
+
+    from service.kafka.changelog import cell_key, encode_cell
+    from service.kafka.config import KafkaConfig
+    from service.read.live import LiveView
+    from service.settings import Settings
+
+    view = LiveView(KafkaConfig.from_settings(Settings(_env_file=None)))  # type: ignore[call-arg]
+    good = encode_cell(Cell(Figures(2, 0, 0), 5))
+    records = [
+        SimpleNamespace(key=cell_key(0, WHERE), value=b"\x00garbage", partition=0, offset=4),
+        SimpleNamespace(key=cell_key(0, WHERE), value=good, partition=0, offset=6),
+    ]
+    assert view._apply(records) == {WHERE}
+    assert view.aggregates.row(WHERE).figures.count == 2 and view.undecodable == 1

@@ -90,3 +90,14 @@ def test_a_failing_state_store_stops_the_batch() -> None:
 
     with pytest.raises(StateUnavailable):
         BatchProcessor(REGISTRIES, Broken()).process([record(EVENTS[0], 0)])
+
+
+def test_a_state_value_that_does_not_decode_fails_only_its_records() -> None:
+    from service.kafka.changelog import incident_key
+
+    state = Memory()
+    state.values[(0, incident_key(factories.HANDHAVING, "HH-1"))] = b"not json"
+    result = BatchProcessor(REGISTRIES, state).process([record(e, n) for n, e in enumerate(EVENTS)])
+    assert [(r.offset, j.code) for r, j in result.rejections] == [(0, "processing-error")]
+    assert result.rejections[0][1].detail.startswith("JSONDecodeError")
+    assert result.outcomes == {"counted": 3, "rejected": 1}
