@@ -1,11 +1,12 @@
 """Everything that touches faust's internals, in one place: the batch path around faust's
-per-message conductor, the aiokafka producer under faust's, and the local stores below
-faust's tables.
+per-message conductor, the aiokafka producer under faust's, the local stores below faust's
+tables, the worker consumer's isolation level, and a stop bounded in time.
 
-Checked against faust-streaming 0.15.3 (FAUST_CHECKED). Each private attribute used is named
-in a comment where it is used; when faust is upgraded, read those places in its source again
-(faust/transport/consumer.py, faust/transport/drivers/aiokafka.py, faust/stores/memory.py,
-faust/stores/rocksdb.py) and run the fault suite (tests/chaos).
+Checked against faust-streaming 0.15.3 (FAUST_CHECKED) and mode-streaming 0.7.1. Each private
+attribute used is named in a comment where it is used; when faust or mode is upgraded, read
+those places in their source again (faust/transport/consumer.py,
+faust/transport/drivers/aiokafka.py, faust/stores/memory.py, faust/stores/rocksdb.py,
+mode/worker.py) and run the fault suite (tests/chaos).
 
 The batch path: faust hands every fetched message to its conductor one at a time, awaiting
 `wait_first(callback(message), suspend_flow.wait())` (two new tasks per message); with nothing
@@ -19,6 +20,9 @@ other topic through the conductor.
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
+import threading
 import types
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -28,6 +32,7 @@ from service.stream.localstate import SYNCED_KEY, Synced
 from service.stream.tables import LocalStore
 
 FAUST_CHECKED = "0.15.3"
+log = logging.getLogger(__name__)
 BatchHandler = Callable[[list[Any]], Awaitable[None]]
 
 
@@ -171,3 +176,33 @@ class RocksDBStore(LocalStore):
         batch.put(self._store.offset_key, str(synced.offset).encode())
         batch.put(SYNCED_KEY, synced.encode())
         self._db(partition).write(batch)
+
+
+def bounded_stop_worker(app: Any, grace: float) -> Any:
+    """faust's Worker for `app`, which stops by itself `grace` seconds after SIGTERM or
+    SIGINT if faust's own stop has not finished by then. With the broker gone, faust waits for
+    streams, commits and the producer far longer than an orchestrator does. Exiting early is
+    safe: every write is idempotent and offsets are committed only after their effects, so a
+    restart resumes as after a crash, which the fault suite proves."""
+    from faust.worker import Worker
+
+    class BoundedStopWorker(Worker):
+        # mode.worker.Worker._schedule_shutdown (mode-streaming 0.7.1): called once per
+        # signal, on the loop, before faust starts stopping.
+        def _schedule_shutdown(self, signal: Any) -> None:
+            super()._schedule_shutdown(signal)
+            timer = threading.Timer(grace, _exit_now, args=(grace,))
+            timer.daemon = True
+            timer.start()
+
+    return BoundedStopWorker(app, loglevel="INFO", quiet=True)
+
+
+def _exit_now(grace: float) -> None:
+    log.warning(
+        "faust did not stop within %.0f s of the signal (broker unreachable?); exiting now: "
+        "a restart resumes from the last committed offsets",
+        grace,
+    )
+    logging.shutdown()
+    os._exit(0)

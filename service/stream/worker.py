@@ -28,6 +28,7 @@ from service.settings import Settings
 from service.stream import metrics
 from service.stream.faust_adapter import (
     aiokafka_producer,
+    bounded_stop_worker,
     install_batch_drain,
     local_store,
     read_committed,
@@ -40,6 +41,8 @@ from service.stream.tables import StateTable
 from storage.repository import TotalsRepository
 
 log = logging.getLogger(__name__)
+# Orchestrators allow 10 s between SIGTERM and SIGKILL (Kubernetes: 30 s by default).
+STOP_GRACE_SECONDS = 8.0
 
 
 def header_list(headers: Mapping[str, bytes] | Iterable[tuple[str, bytes]] | None) -> Headers:
@@ -193,12 +196,10 @@ def run_worker(
     settings: Settings, kafka: KafkaConfig, registries: Registries, repository: TotalsRepository
 ) -> None:
     """Entry point of `wijkwacht worker`: create topics, run faust until stopped."""
-    from faust.worker import Worker
-
     partitions = asyncio.run(when_kafka_answers(kafka.bootstrap, lambda: ensure_topics(kafka)))
     app = build_worker_app(settings, kafka, registries, repository, partitions)
     serve_metrics(settings, app.wijkwacht_slot)  # type: ignore[attr-defined]
     if settings.worker_store == "rocksdb":
         paths = rocksdb_paths(app.tables["state"], partitions)
         asyncio.run(discard_unsynced(kafka, paths))
-    Worker(app, loglevel="INFO", quiet=True).execute_from_commandline()
+    bounded_stop_worker(app, STOP_GRACE_SECONDS).execute_from_commandline()

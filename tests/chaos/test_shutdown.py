@@ -1,0 +1,117 @@
+"""Every process stops within 10 s of SIGTERM, whether its broker answers or was SIGKILLed,
+and leaves nothing a restart cannot resume."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from service.devtools.broker import LocalBroker
+from service.settings import Settings
+from tests import factories
+from tests.integration.kafka_util import ensure
+from tests.support import Process, free_port, settings_env, wait_until
+
+pytestmark = pytest.mark.chaos
+LIMIT = 10.0
+HEADERS = {
+    "content-type": "application/cloudevents-batch+json",
+    "authorization": "Bearer test-key-handhaving-0001",
+}
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[tuple[LocalBroker, Settings]]:
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        data_dir=tmp_path,
+        local_broker_port=free_port(2),
+        api_port=free_port(),
+        worker_metrics_port=free_port(),
+        namespace="shutdown",
+        api_keys="handhaving-app:test-key-handhaving-0001",
+    )
+    local = LocalBroker(settings)
+    local.start()
+    try:
+        local.wait_ready(timeout=90)
+        ensure(settings)
+        yield local, settings
+    finally:
+        local.stop()
+
+
+def _start(settings: Settings, tmp_path: Path) -> list[Process]:
+    env = settings_env(settings)
+    processes = [
+        Process(["worker"], env, tmp_path / "worker.log"),
+        Process(["api"], env, tmp_path / "api.log"),
+    ]
+    base = f"http://127.0.0.1:{settings.api_port}"
+    wait_until(lambda: _ready(base), timeout=60, what="the API")
+    batch = [factories.report(f"SD-{n}") for n in range(200)]
+    answer = httpx.post(f"{base}/v1/events", content=json.dumps(batch), headers=HEADERS, timeout=30)
+    assert answer.status_code == 202, answer.text
+    wait_until(
+        lambda: httpx.get(f"{base}/v1/live", params={"period": "2022"}, timeout=5).json()["rows"],
+        timeout=60,
+        what="the worker to count the batch",
+    )
+    return processes
+
+
+def _seconds_to_stop(processes: list[Process]) -> dict[str, float]:
+    """SIGTERM to every process at once; how long each took to exit (killed after 3×LIMIT)."""
+    started = time.monotonic()
+    for process in processes:
+        process.popen.send_signal(signal.SIGTERM)
+    took: dict[str, float] = {}
+    while len(took) < len(processes) and time.monotonic() - started < 3 * LIMIT:
+        for process in processes:
+            if process.args[0] not in took and not process.alive():
+                took[process.args[0]] = round(time.monotonic() - started, 1)
+        time.sleep(0.05)
+    for process in processes:
+        if process.alive():
+            process.kill()
+            took[process.args[0]] = float("inf")
+    return took
+
+
+@pytest.mark.parametrize("broker_state", ["reachable", "sigkilled"])
+def test_every_process_stops_within_10_s_of_sigterm(
+    stack: tuple[LocalBroker, Settings], tmp_path: Path, broker_state: str
+) -> None:
+    local, settings = stack
+    processes = _start(settings, tmp_path)
+    if broker_state == "sigkilled":
+        local.kill()
+        time.sleep(2)  # let the clients notice
+    took = _seconds_to_stop(processes)
+    print(f"broker {broker_state}: seconds to stop after SIGTERM {took}")
+    assert all(seconds <= LIMIT for seconds in took.values()), took
+    if broker_state == "sigkilled":
+        local.start()
+        local.wait_ready(timeout=90)
+    # A restart resumes: the same figures, counted once.
+    processes = _start(settings, tmp_path)
+    try:
+        rows = httpx.get(
+            f"http://127.0.0.1:{settings.api_port}/v1/live", params={"period": "2022"}, timeout=5
+        ).json()["rows"]
+        assert sum(r["count"] for r in rows) == 200
+    finally:
+        _seconds_to_stop(processes)
+
+
+def _ready(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/readyz", timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
