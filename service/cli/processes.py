@@ -17,6 +17,10 @@ import typer
 from service.cli.common import DEV_FIELD_SYSTEM, configure_logging, fail, store, wiring
 from service.settings import Settings
 
+# Everything `run` started is gone this long after Ctrl-C or SIGTERM (orchestrators allow 10 s).
+STOP_SECONDS = 9.5
+BROKER_STOP_SECONDS = 4.0
+
 
 def broker() -> None:
     """Run the local single-node Apache Kafka broker until stopped (Ctrl-C or SIGTERM)."""
@@ -42,7 +46,7 @@ def broker() -> None:
     typer.echo(f"Apache Kafka {local.version()} ready at {local.bootstrap} (log: {local.log_file})")
     while not stop.is_set() and local.process is not None and local.process.poll() is None:
         stop.wait(0.5)
-    code = local.stop()
+    code = local.stop(timeout=STOP_SECONDS)
     if not stop.is_set():
         fail(f"the broker exited with code {code}; see {local.log_file}", 1)
     typer.echo("Kafka stopped")
@@ -88,14 +92,16 @@ def run() -> None:
         dev_key = _development_key(settings)
         env["WIJKWACHT_API_KEYS"] = f"{DEV_FIELD_SYSTEM}:{dev_key}"
     command = [sys.executable, "-m", "service.cli"]
-    children: list[subprocess.Popen[bytes]] = []
+    services: list[subprocess.Popen[bytes]] = []
+    broker = None
     stop = _stop_on_signals()
     try:
         if settings.uses_local_broker:
-            children.append(_child([*command, "broker"], env))
-            _wait_for_broker(settings, children[0], stop)
+            broker = _child([*command, "broker"], env)
+            _wait_for_broker(settings, broker, stop)
         for name in ("worker", "api"):
-            children.append(_child([*command, name], env))
+            services.append(_child([*command, name], env))
+        children = [*services, *([broker] if broker else [])]
         base = f"http://{settings.api_host}:{settings.api_port}"
         typer.echo(
             f"\nWijkwacht is starting on Kafka {settings.bootstrap} and {settings.store_url}\n"
@@ -109,7 +115,7 @@ def run() -> None:
         while not stop.is_set() and all(child.poll() is None for child in children):
             stop.wait(0.5)
     finally:
-        _stop_all(children)
+        _stop_all(services, broker)
     if not stop.is_set():
         fail("a process stopped unexpectedly; everything was stopped", 1)
 
@@ -152,16 +158,27 @@ def _wait_for_broker(
         fail(f"the local broker did not come up within {timeout:.0f}s", 1)
 
 
-def _stop_all(children: list[subprocess.Popen[bytes]], timeout: float = 30.0) -> None:
-    # Stop API and worker before the broker, so they can still commit on the way out.
-    for child in reversed(children):
+def _stop_all(
+    services: list[subprocess.Popen[bytes]],
+    broker: subprocess.Popen[bytes] | None,
+    seconds: float = STOP_SECONDS,
+) -> None:
+    """Stop API and worker first, so that they can still commit on the way out, then the
+    broker; whatever still runs at the deadline is killed: all is gone within `seconds`."""
+    deadline = time.monotonic() + seconds
+    waves = [(services, deadline - BROKER_STOP_SECONDS)]
+    if broker is not None:
+        waves.append(([broker], deadline))
+    for wave, until in waves:
+        for child in wave:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        while time.monotonic() < until and any(child.poll() is None for child in wave):
+            time.sleep(0.05)
+    for child in [*services, *([broker] if broker else [])]:
         if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-            try:
-                child.wait(timeout)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+            child.kill()
+        child.wait()
 
 
 def _stop_on_signals() -> threading.Event:

@@ -115,3 +115,32 @@ def _ready(base: str) -> bool:
         return httpx.get(f"{base}/readyz", timeout=5).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def test_run_stops_everything_it_started_within_10_s(tmp_path: Path) -> None:
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        data_dir=tmp_path,
+        local_broker_port=free_port(2),
+        api_port=free_port(),
+        worker_metrics_port=free_port(),
+        namespace="run",
+        api_keys="handhaving-app:test-key-handhaving-0001",
+    )
+    run = Process(["run"], settings_env(settings), tmp_path / "run.log")
+    base = f"http://127.0.0.1:{settings.api_port}"
+    try:
+        wait_until(lambda: _ready(base), timeout=120, what="wijkwacht run")
+        children = _descendants(run.pid)
+        assert len(children) >= 3, children  # broker (and its JVM), worker, API
+        took = _seconds_to_stop([run])
+        left = [pid for pid in children if Path(f"/proc/{pid}").exists()]
+        print(f"run: seconds to stop after SIGTERM {took}, left running {left}")
+        assert took["run"] <= LIMIT and left == [], (took, left)
+    finally:
+        run.kill()
+
+
+def _descendants(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [found for child in map(int, children) for found in (child, *_descendants(child))]
