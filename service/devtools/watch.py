@@ -21,7 +21,7 @@ from rich.text import Text
 
 from events.kinds import DAMAGE, KIND_NAMES
 from service.domain.figures import ZERO, Figures
-from service.report.formats import count, whole_euros
+from service.domain.formats import count, whole_euros
 
 Cell = tuple[str, str, str]  # kind, category, wijk
 

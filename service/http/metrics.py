@@ -34,6 +34,20 @@ CONSUMER_LAG = Gauge(
     ["partition"],
 )
 DEAD_LETTERS = Gauge("wijkwacht_dead_letters", "Records in the dead-letter topic")
+WORKERS = Gauge("wijkwacht_workers", "Members of the worker group (0: nothing is processed)")
+MATERIALISERS = Gauge(
+    "wijkwacht_materialisers", "Members of the materialiser group (0: the store stands still)"
+)
+LAG_GROWING = Gauge(
+    "wijkwacht_consumer_lag_growing",
+    "1 while the workers' lag has grown for 30 s without shrinking, else 0",
+)
+STORE_LAG = Gauge(
+    "wijkwacht_store_lag_records", "State changelog records the store does not have yet"
+)
+QUARANTINED = Gauge(
+    "wijkwacht_quarantined_rows", "Changelog records the store refused and set aside"
+)
 SSE_CLIENTS = Gauge("wijkwacht_sse_clients", "Open GET /v1/live/stream connections")
 CHANGELOG_UNDECODABLE = Gauge(
     "wijkwacht_live_changelog_undecodable",

@@ -10,8 +10,6 @@ from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import KafkaError
 
 from service.domain.counting import Cell, CellKey
 from service.domain.figures import ZERO, Figures
@@ -24,6 +22,8 @@ from service.kafka.changelog import (
 )
 from service.kafka.config import KafkaConfig
 from service.kafka.retry import keep_running
+from service.read.health import Pipeline
+from service.read.pipeline import PipelineMonitor
 
 log = logging.getLogger(__name__)
 
@@ -126,8 +126,6 @@ class LiveState:
     def __init__(self) -> None:
         self.aggregates = Aggregates()
         self._subscribers: set[Subscription] = set()
-        self._lag: dict[str, Any] = {"events_behind": None, "error": "not measured yet"}
-        self.dead_letters: int | None = None  # records in the dead-letter topic
         self.caught_up = asyncio.Event()
         self.undecodable = 0  # changelog records skipped because they do not decode
 
@@ -149,24 +147,33 @@ class LiveState:
 
     def lag(self) -> dict[str, Any]:
         """How far the processors are behind the input, per partition, as last measured."""
-        return self._lag
+        return {"events_behind": None, "error": "not measured"}
+
+    def pipeline(self) -> Pipeline:
+        """The pipeline behind the API as last measured."""
+        return Pipeline()
 
 
 class LiveView(LiveState):
     """Reads the state changelog from the beginning (no consumer group) and keeps it; keeps
     the processors' lag behind the input up to date once a second."""
 
-    LAG_INTERVAL = 1.0
-
     def __init__(self, kafka: KafkaConfig) -> None:
         super().__init__()
         self._kafka = kafka
         self._topics = kafka.topics
+        self.monitor = PipelineMonitor(kafka, lambda: self.aggregates.processed)
+
+    def lag(self) -> dict[str, Any]:
+        return self.monitor.lag
+
+    def pipeline(self) -> Pipeline:
+        return self.monitor.pipeline
 
     async def run(self) -> None:
         await asyncio.gather(
             keep_running("live view", self._consume),
-            keep_running("live view lag", self._measure_lag),
+            self.monitor.run(),
         )
 
     async def _consume(self) -> None:
@@ -220,72 +227,3 @@ class LiveView(LiveState):
                     type(exc).__name__,
                 )
         return changed
-
-    def _dlq_partitions(self, consumer: AIOKafkaConsumer) -> set[int]:
-        return consumer.partitions_for_topic(self._topics.dlq) or set()
-
-    async def _measure_lag(self) -> None:
-        """Measure the lag once a second on long-lived clients (requests only read it)."""
-        admin = AIOKafkaAdminClient(**self._kafka.client_options(request_timeout_ms=3000))
-        consumer = AIOKafkaConsumer(
-            **self._kafka.client_options(
-                request_timeout_ms=3000, isolation_level="read_committed", enable_auto_commit=False
-            )
-        )
-        try:
-            await admin.start()
-            await consumer.start()
-            while True:
-                try:
-                    self._lag = await asyncio.wait_for(self._lag_once(admin, consumer), 5.0)
-                except (KafkaError, TimeoutError) as exc:
-                    self._lag = {
-                        "events_behind": None,
-                        "error": f"Kafka unavailable: {exc.__class__.__name__}",
-                    }
-                await asyncio.sleep(self.LAG_INTERVAL)
-        finally:
-            self._lag = {"events_behind": None, "error": "Kafka unavailable"}
-            await consumer.stop()
-            await admin.close()
-
-    async def _lag_once(
-        self, admin: AIOKafkaAdminClient, consumer: AIOKafkaConsumer
-    ) -> dict[str, Any]:
-        committed = await admin.list_consumer_group_offsets(self._topics.worker_group)
-        partitions = consumer.partitions_for_topic(self._topics.events) or set()
-        if not partitions:
-            await consumer._client.force_metadata_update()
-            partitions = consumer.partitions_for_topic(self._topics.events) or set()
-        tps = [TopicPartition(self._topics.events, p) for p in partitions]
-        dlq = [TopicPartition(self._topics.dlq, p) for p in self._dlq_partitions(consumer)]
-        ends: dict[TopicPartition, int] = await consumer.end_offsets(tps + dlq) if tps else {}
-        self.dead_letters = sum(ends.pop(tp, 0) for tp in dlq)
-        done = {
-            tp: max(
-                self.aggregates.processed.get(tp.partition, 0),
-                committed[tp].offset if tp in committed else 0,
-            )
-            for tp in ends
-        }
-        lagging = {tp: done[tp] for tp, end in ends.items() if end > done[tp]}
-        caught_up = await _nothing_to_process(consumer, lagging, ends) if lagging else set()
-        behind = {
-            str(tp.partition): 0 if tp in caught_up else max(end - done[tp], 0)
-            for tp, end in sorted(ends.items())
-        }
-        return {"events_behind": sum(behind.values()), "partitions": behind}
-
-
-async def _nothing_to_process(
-    consumer: AIOKafkaConsumer, done: dict[TopicPartition, int], ends: dict[TopicPartition, int]
-) -> set[TopicPartition]:
-    """The partitions whose offsets from `done` to the end hold no record a worker will ever
-    see: only transaction markers, or records of aborted transactions. Every transaction of
-    the API leaves a marker after its records, so without this check a partition would look
-    one behind after every batch until the next event arrived."""
-    consumer.assign(list(done))
-    for tp, offset in done.items():
-        consumer.seek(tp, offset)
-    fetched = await consumer.getmany(*done, timeout_ms=300, max_records=len(done))
-    return {tp for tp in done if not fetched.get(tp) and await consumer.position(tp) >= ends[tp]}

@@ -9,8 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from events.kinds import KINDS
-from service.report.build import CAMERA_NOTE, KIND_LABELS, Measure, Report, YearStatus
-from service.report.formats import (
+from service.domain.formats import (
     count,
     euros,
     percent,
@@ -19,6 +18,7 @@ from service.report.formats import (
     signed_euros,
     signed_percent,
 )
+from service.report.build import CAMERA_NOTE, KIND_LABELS, Measure, Report, YearStatus
 
 
 def print_table(report: Report, console: Console) -> None:

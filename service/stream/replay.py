@@ -18,13 +18,13 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import (
-    GroupCoordinatorNotAvailableError,
     KafkaError,
     UnknownTopicOrPartitionError,
 )
 
 from service.kafka.config import KafkaConfig
 from service.kafka.errors import TopicError
+from service.kafka.groups import group_members
 from service.kafka.topics import ensure_topics
 from storage.repository import TotalsRepository
 
@@ -46,7 +46,7 @@ async def replay(
     await admin.start()
     try:
         for group in (topics.worker_group, topics.materialiser_group):
-            if await _members(admin, group):
+            if await group_members(admin, group, attempts=20):
                 raise ReplayError(
                     f"consumer group {group} has live members: stop every worker first"
                 )
@@ -62,24 +62,6 @@ async def replay(
     with contextlib.suppress(FileNotFoundError):
         shutil.rmtree(local_state)
     return {"partitions": partitions, "store_rows_cleared": cleared}
-
-
-async def _members(admin: AIOKafkaAdminClient, group: str) -> bool:
-    """Whether the group has live members (its state is neither Empty nor Dead)."""
-    for attempt in range(20):  # a new cluster creates its group coordinator lazily
-        try:
-            described = await admin.describe_consumer_groups([group])
-            break
-        except GroupCoordinatorNotAvailableError:
-            if attempt == 19:
-                raise
-            await asyncio.sleep(0.5)
-    for response in described:
-        for entry in response.groups:
-            _error, _name, state = entry[:3]
-            if state not in ("Empty", "Dead", ""):
-                return True
-    return False
 
 
 async def _recreate(admin: AIOKafkaAdminClient, kafka: KafkaConfig) -> None:

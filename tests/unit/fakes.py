@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from events.models import Event
 from service.http.ports import EventSink
 from service.kafka.errors import KafkaUnavailable
 from service.kafka.writer import Receipt, first_sightings
+from service.read.health import Pipeline
 from service.read.live import LiveState
 from storage.errors import StorageError
 from storage.models import AggregateCell, IncidentRecord
@@ -53,16 +55,19 @@ class FakeWriter(EventSink):
 
 class FakeLive(LiveState):
     """The live view without a changelog: tests apply cells to its aggregates directly and
-    say how far behind the processors are."""
+    say how far behind the processors are and how the pipeline stands."""
 
     def __init__(self) -> None:
         super().__init__()
         self.caught_up.set()
-        self.dead_letters = 0
         self.behind: dict[str, int] = {}
+        self.measured = Pipeline(workers=1, materialisers=1, dead_letters=0)
 
     def lag(self) -> dict[str, Any]:
         return {"events_behind": sum(self.behind.values()), "partitions": dict(self.behind)}
+
+    def pipeline(self) -> Pipeline:
+        return replace(self.measured, events_behind=sum(self.behind.values()))
 
 
 class InMemoryTotals(TotalsRepository):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -137,7 +137,8 @@ def test_503_when_kafka_does_not_acknowledge_and_readyz_says_why(api: Api) -> No
     assert api.writer.written == []
     ready = api.client.get("/readyz")
     assert ready.status_code == 503
-    assert ready.json() == {"status": "unavailable", "checks": {"store": True, "kafka": False}}
+    assert ready.json()["status"] == "unavailable"
+    assert ready.json()["checks"] == {"store": True, "kafka": False}
     api.writer.available, api.kafka_up[0] = True, True
     assert post(api, factories.report(), SINGLE)["status"] == 202
     assert api.client.get("/readyz").json()["status"] == "ready"
@@ -225,7 +226,7 @@ def test_metrics_count_what_happened_to_each_request(api: Api) -> None:
     post(api, [a, a])
     post(api, [factories.report("HH-X", wijk="atlantis")])
     post(api, factories.report(), {"content-type": "application/cloudevents+json"})
-    api.live.dead_letters = 3
+    api.live.measured = replace(api.live.measured, dead_letters=3)
     after = _samples(api)
 
     def grew(name: str, **labels: str) -> float:
@@ -259,3 +260,19 @@ def test_422_for_times_outside_the_window_of_the_servers_clock(tmp_path: Path) -
     assert "3600 s after the server's clock" in ahead["body"]["errors"][0]["message"]  # type: ignore[index]
     assert fine["status"] == 202
     assert [e.subject for e in api.writer.written] == ["HH-4"]
+
+
+def test_readyz_is_degraded_but_200_when_the_pipeline_needs_an_operator(api: Api) -> None:
+    assert api.client.get("/readyz").json()["pipeline"]["problems"] == []
+    api.live.measured = replace(api.live.measured, workers=0, lag_growing=True)
+    api.live.behind = {"0": 1200}
+    api.repository.quarantine([])  # nothing new: still none
+    ready = api.client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["status"] == "degraded"
+    assert ready.json()["pipeline"]["problems"] == [
+        "Verwerking staat stil: er draait geen worker",
+        "Achterstand groeit: 1.200 gebeurtenissen nog niet verwerkt",
+    ]
+    samples = _samples(api)
+    assert samples[("wijkwacht_workers", ())] == 0
+    assert samples[("wijkwacht_consumer_lag_growing", ())] == 1

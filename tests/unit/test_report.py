@@ -12,6 +12,7 @@ import pytest
 from rich.console import Console
 
 from events.registry import load_registries
+from service.domain.formats import euros
 from service.report import (
     NoFigures,
     Report,
@@ -21,7 +22,6 @@ from service.report import (
     render_json,
     write_chart,
 )
-from service.report.formats import euros
 from storage.repository import (
     YearCell,
 )

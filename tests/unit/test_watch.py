@@ -8,7 +8,7 @@ import json
 from rich.console import Console
 
 from service.devtools.watch import Board, render, sse_events
-from service.report.formats import whole_euros as euros
+from service.domain.formats import whole_euros as euros
 
 
 def rendered(board: Board, kind: str | None = None) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter
@@ -11,6 +12,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from service.http import metrics
 from service.http.deps import Parts, RegistriesDep
+from service.http.ports import ApiParts
+from service.read.health import Pipeline
 from storage.errors import StorageError
 from storage.repository import TotalsRepository
 
@@ -23,12 +26,21 @@ def get_registries(registries: RegistriesDep) -> dict[str, Any]:
 
 
 @router.get("/metrics", summary="Prometheus metrics of this API process")
-def get_metrics(parts: Parts) -> Response:
+async def get_metrics(parts: Parts) -> Response:
     live = parts.live
     for partition, behind in (live.lag().get("partitions") or {}).items():
         metrics.CONSUMER_LAG.labels(partition).set(behind)
-    if live.dead_letters is not None:
-        metrics.DEAD_LETTERS.set(live.dead_letters)
+    pipeline = await _pipeline(parts)
+    for gauge, value in (
+        (metrics.DEAD_LETTERS, pipeline.dead_letters),
+        (metrics.WORKERS, pipeline.workers),
+        (metrics.MATERIALISERS, pipeline.materialisers),
+        (metrics.STORE_LAG, pipeline.store_behind),
+        (metrics.QUARANTINED, pipeline.quarantined_rows),
+    ):
+        if value is not None:
+            gauge.set(value)
+    metrics.LAG_GROWING.set(int(pipeline.lag_growing))
     metrics.SSE_CLIENTS.set(live.subscriber_count)
     metrics.CHANGELOG_UNDECODABLE.set(live.undecodable)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
@@ -39,15 +51,34 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Broker and store reachable")
+@router.get(
+    "/readyz",
+    summary="Broker and store reachable (200, else 503), and the pipeline's health",
+    description="`status` is `ready`, `degraded` (this process can serve, but `pipeline."
+    "problems` names what an operator must look at: no worker, a growing lag, a store that "
+    "stands still, quarantined rows) or `unavailable` (503).",
+)
 async def readyz(parts: Parts) -> Response:
     checks = {
         "store": await asyncio.to_thread(_store_ok, parts.repository),
         "kafka": await parts.kafka_ready(),
     }
-    ready = all(checks.values())
-    body = {"status": "ready" if ready else "unavailable", "checks": checks}
-    return JSONResponse(body, status_code=200 if ready else 503)
+    pipeline = await _pipeline(parts) if checks["store"] else parts.live.pipeline()
+    if not all(checks.values()):
+        status = "unavailable"
+    else:
+        status = "degraded" if pipeline.problems() else "ready"
+    body = {"status": status, "checks": checks, "pipeline": pipeline.public()}
+    return JSONResponse(body, status_code=503 if status == "unavailable" else 200)
+
+
+async def _pipeline(parts: ApiParts) -> Pipeline:
+    """The live view's measurement, with the store's count of quarantined rows."""
+    try:
+        quarantined = await asyncio.to_thread(parts.repository.quarantined)
+    except StorageError:
+        return parts.live.pipeline()
+    return replace(parts.live.pipeline(), quarantined_rows=quarantined)
 
 
 def _store_ok(repository: TotalsRepository) -> bool:

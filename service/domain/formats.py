@@ -1,5 +1,5 @@
-"""Dutch-style number formats shared by the report and `wijkwacht watch`, from integer cents,
-never through a float."""
+"""Dutch-style number formats shared by the report, `wijkwacht watch` and the health
+messages: counts with a dot per thousand, money from integer cents, never through a float."""
 
 from __future__ import annotations
 
