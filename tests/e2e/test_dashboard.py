@@ -266,3 +266,23 @@ def test_a_lost_stream_shows_and_heals_by_itself(stack: Stack, page: Page, tmp_p
     expect(cell(page, "dorp", "afval")).to_have_text("1", timeout=10_000)
     stack.post(report_today("DASH-2", wijk="rokkeveen", category="parkeren"))
     expect(cell(page, "rokkeveen", "parkeren")).to_have_text("1", timeout=5_000)
+
+
+def test_the_badge_says_in_dutch_when_no_worker_runs(
+    stack: Stack, page: Page, tmp_path: Path
+) -> None:
+    open_dashboard(page, stack, "?scope=day&kind=handhavingsmelding")
+    warm_up(page, stack)
+
+    assert stack.worker.stop() == 0, stack.worker.output()[-2000:]
+    expect(status(page)).to_have_attribute("data-state", "degraded", timeout=30_000)
+    expect(status(page)).to_contain_text("Verwerking staat stil: er draait geen worker")
+    screenshot(page, tmp_path, "dashboard-no-worker.png")
+
+    worker = Process(["worker"], stack.env, tmp_path / "worker-2.log")
+    try:
+        expect(status(page)).to_have_attribute("data-state", "live", timeout=60_000)
+        stack.post(report_today("DASH-W", wijk="rokkeveen", category="parkeren"))
+        expect(cell(page, "rokkeveen", "parkeren")).to_have_text("1", timeout=30_000)
+    finally:
+        assert worker.stop() == 0, worker.output()[-2000:]

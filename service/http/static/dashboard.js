@@ -12,6 +12,7 @@ const MONTHS = ["januari", "februari", "maart", "april", "mei", "juni", "juli", 
 
 const state = {
   registries: null,
+  problems: [], // what /readyz says an operator must look at, in Dutch
   scope: "day",
   kind: "handhavingsmelding",
   period: "",
@@ -315,6 +316,12 @@ function setStatus(name, text, detail = "") {
 
 function showLag(asOf) {
   if (!state.stream || state.stream.readyState !== EventSource.OPEN) return;
+  if (state.problems.length) {
+    // The counts still arrive, but the pipeline behind them needs an operator: say so first.
+    const more = state.problems.length > 1 ? ` (+${state.problems.length - 1})` : "";
+    setStatus("degraded", `Let op · ${state.problems[0]}${more}`, state.problems.join("\n"));
+    return;
+  }
   const behind = asOf.events_behind;
   if (behind === null || behind === undefined) {
     setStatus("behind", "Live · achterstand onbekend", asOf.error || "");
@@ -363,6 +370,8 @@ function connect() {
 async function pollLag() {
   if (!state.stream || state.stream.readyState !== EventSource.OPEN) return;
   try {
+    const ready = await fetch("/readyz");
+    state.problems = (await ready.json()).pipeline?.problems ?? [];
     const answer = await live({ scope: state.scope, period: state.period, kind: state.kind });
     showLag(answer.as_of);
   } catch {
