@@ -33,6 +33,7 @@ from service.settings import Settings
 from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.repository import SqlTotalsRepository
+from tests import factories
 from tests.integration.kafka_util import produce, read_all
 from tests.reference import expected_totals, stored_totals
 from tests.support import Process, free_port, settings_env, wait_until
@@ -50,6 +51,8 @@ class Input:
     def __init__(self, seed: int, incidents: int) -> None:
         rnd = random.Random(seed)
         events = generate(seed, incidents)  # shuffled: revisions arrive out of order
+        events += edge_events(seed)  # accepted, at the extremes of every field
+        rnd.shuffle(events)
         self.accepted = list(events)
         records: list[Record] = [to_kafka(parse_event(e, REGISTRIES)) for e in events]
         kinds = Counter(e["type"].split(".")[2] for e in events)
@@ -91,6 +94,9 @@ class Input:
             else:
                 early.append((b"wrong-key-" + key, value, headers))
                 self.poison.append((b"wrong-key-" + key, "wrong-key"))
+        for key, value, headers in beyond_the_edge(seed):
+            early.append((key, value, headers))
+            self.poison.append((key, "invalid"))
         # single-revision originals must come before their conflicts: keep them in phase 1
         firsts = [r for r in records if r[0] in {k for k, _ in self.poison}]
         rest = [r for r in records if r[0] not in {k for k, _ in self.poison}]
@@ -104,6 +110,39 @@ class Input:
             rest[3 * quarter :],
         ]
         rnd.shuffle(self.phases[2])
+
+
+def edge_events(seed: int) -> list[dict[str, Any]]:
+    """Events the edge accepts at its extremes: the longest id, source and subject, the
+    highest revision and amount, the first and last moments of the static time window."""
+    source = "urn:" + "%7E" * 50 + "x" * 29 + ":systeem:" + "f" * 63  # 255 characters
+    subject = f"E{seed}-" + "s" * (128 - len(f"E{seed}-"))
+    first, last = "2000-01-01T00:00:00Z", "2100-12-31T22:59:59Z"
+    report = factories.report(subject, revision=2**53, occurred_at=first, category="overig")
+    report |= {"id": f"~{seed} " + "!" * (128 - len(f"~{seed} ")), "source": source, "time": last}
+    damage = factories.damage(
+        f"{subject[:-1]}d", jaarwisseling=2100, amount_cents=100_000_000, occurred_at=last
+    )
+    damage |= {"time": last}
+    camera = factories.camera_incident(f"E{seed}-c", occurred_at=last, camera="buytenwegh")
+    camera |= {"time": first, "id": " " * 128}
+    return [report, damage, camera]
+
+
+def beyond_the_edge(seed: int) -> list[Record]:
+    """Records straight to Kafka that the API would refuse: the worker must dead-letter them
+    as invalid and go on (year 9999 once stopped it for good)."""
+    key, value, headers = to_kafka(parse_event(factories.report(f"X{seed}"), REGISTRIES))
+    named = dict(headers)
+    far = value.replace(b"2022-06-01T09:55:00+02:00", b"9999-12-31T23:59:59+00:00")
+    assert far != value
+    variants = [
+        (key, far, headers),
+        (key, value, [*headers[:1], ("ce_id", b"\x00nul"), *headers[2:]]),
+        (key, value, [(n, named[n] + b"\x1f" if n == "ce_source" else v) for n, v in headers]),
+        (key, value.replace(b'"revision":1', b'"revision":' + str(2**63).encode()), headers),
+    ]
+    return variants
 
 
 class Cluster:
