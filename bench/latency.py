@@ -1,6 +1,6 @@
 """Latency from HTTP 202 to the SSE update, at a steady request rate, on the real stack.
 
-    .venv/bin/python -m bench.latency --rate 500 --seconds 20
+    .venv/bin/python -m bench.latency --rate 500 --seconds 20 [--transactions on|off|both]
 
 Starts a private broker, one `wijkwacht worker` and one `wijkwacht api` process; a listener
 process subscribes to GET /v1/live/stream (scope year), then this process posts single
@@ -20,13 +20,16 @@ import time
 import uuid
 from collections import defaultdict
 from multiprocessing import Process, Queue
+from pathlib import Path
 from queue import Empty
+from typing import Any
 
 import aiohttp
 import httpx
 
 from bench.common import REGISTRIES, bench_settings, local_broker, start_worker
 from service.bootstrap import Wiring
+from service.settings import Settings
 from tests import factories
 from tests.support import Process as Service
 from tests.support import free_port, settings_env
@@ -48,17 +51,21 @@ def listen(base: str, total: int, out: Queue[list[tuple[tuple[str, str], int, fl
             ) as response,
         ):
             name = None
+            start: dict[tuple[str, str], int] = {}  # counts before this run: not ours
             async for line in response.aiter_lines():
                 if line.startswith("event:"):
                     name = line.split(":", 1)[1].strip()
-                    if name == "snapshot":
-                        out.put([])  # subscribed: posting may start
+                elif line.startswith("data:") and name == "snapshot":
+                    for row in json.loads(line[5:])["rows"]:
+                        start[(row["category"], row["wijk"])] = row["count"]
+                    out.put([])  # subscribed: posting may start
                 elif line.startswith("data:") and name == "rows":
                     now = time.monotonic()
                     for row in json.loads(line[5:])["rows"]:
                         cell = (row["category"], row["wijk"])
-                        seen.append((cell, row["count"], now))
-                        latest[cell] = row["count"]
+                        ours = row["count"] - start.get(cell, 0)
+                        seen.append((cell, ours, now))
+                        latest[cell] = ours
                     if sum(latest.values()) >= total:
                         break
         out.put(seen)
@@ -67,7 +74,9 @@ def listen(base: str, total: int, out: Queue[list[tuple[tuple[str, str], int, fl
         asyncio.run(main())
 
 
-async def post_steadily(base: str, rate: float, total: int) -> dict[tuple[str, str], list[float]]:
+async def post_steadily(
+    base: str, rate: float, total: int
+) -> tuple[dict[tuple[str, str], list[float]], list[float]]:
     """Post `total` single reports at `rate` per second; the 202 times per cell, in order.
     aiohttp, not httpx: at 500 requests/s httpx's client alone took most of a core here."""
     accepted: dict[tuple[str, str], list[float]] = defaultdict(list)
@@ -75,15 +84,19 @@ async def post_steadily(base: str, rate: float, total: int) -> dict[tuple[str, s
     categories = sorted(REGISTRIES.category_codes("handhavingsmelding"))
     headers = {"content-type": "application/cloudevents+json", "authorization": f"Bearer {KEY}"}
 
+    requests: list[float] = []
+
     async def post(session: aiohttp.ClientSession, n: int) -> None:
         cell = (categories[n % len(categories)], wijken[(n // len(categories)) % len(wijken)])
         event = factories.report(f"LAT-{uuid.uuid4().hex}", category=cell[0], wijk=cell[1])
+        sent = time.monotonic()
         async with session.post(
             f"{base}/v1/events", data=json.dumps(event), headers=headers
         ) as response:
             response.raise_for_status()
             await response.read()
         accepted[cell].append(time.monotonic())
+        requests.append(accepted[cell][-1] - sent)
 
     connector = aiohttp.TCPConnector(limit=64)
     async with aiohttp.ClientSession(connector=connector) as session:
@@ -99,7 +112,7 @@ async def post_steadily(base: str, rate: float, total: int) -> dict[tuple[str, s
     print(f"posted {total} events in {last - started:.1f}s: {total / (last - started):.0f}/s")
     for times in accepted.values():
         times.sort()
-    return accepted
+    return accepted, requests
 
 
 def latencies(
@@ -117,41 +130,60 @@ def latencies(
     return result
 
 
-def run(rate: float, seconds: float) -> dict[str, float]:
+def run(rate: float, seconds: float, modes: list[bool]) -> list[dict[str, Any]]:
+    """One broker and worker; per mode (transactions on or off) an API of its own, posting
+    at `rate` for `seconds`."""
     with local_broker() as (bootstrap, data):
         settings = bench_settings(
             bootstrap, data, "latency", api_port=free_port(), api_keys=f"handhaving-app:{KEY}"
         )
         asyncio.run(Wiring(settings).ensure_topics())
         worker = start_worker(settings, data / "worker.log")
-        api = Service(["api"], settings_env(settings), data / "api.log")
-        base = f"http://127.0.0.1:{settings.api_port}"
         try:
-            while True:
-                try:
-                    if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.2)
-            total = int(rate * seconds)
-            results: Queue[list[tuple[tuple[str, str], int, float]]] = Queue()
-            listener = Process(target=listen, args=(base, total, results), daemon=True)
-            listener.start()
-            results.get(timeout=60)  # subscribed
-            accepted = asyncio.run(post_steadily(base, rate, total))
-            try:
-                seen = results.get(timeout=60)
-            except Empty:
-                seen = []
-            listener.terminate()
-            measured = latencies(accepted, seen)
+            return [
+                measure(
+                    settings.model_copy(update={"api_transactions": on, "api_port": free_port()}),
+                    data,
+                    rate,
+                    seconds,
+                )
+                for on in modes
+            ]
         finally:
-            api.stop()
             worker.stop()
+
+
+def measure(settings: Settings, data: Path, rate: float, seconds: float) -> dict[str, Any]:
+    mode = "on" if settings.api_transactions else "off"
+    api = Service(["api"], settings_env(settings), data / f"api-transactions-{mode}.log")
+    base = f"http://127.0.0.1:{settings.api_port}"
+    try:
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        total = int(rate * seconds)
+        results: Queue[list[tuple[tuple[str, str], int, float]]] = Queue()
+        listener = Process(target=listen, args=(base, total, results), daemon=True)
+        listener.start()
+        results.get(timeout=60)  # subscribed
+        accepted, requests = asyncio.run(post_steadily(base, rate, total))
+        try:
+            seen = results.get(timeout=60)
+        except Empty:
+            seen = []
+        listener.terminate()
+        measured = latencies(accepted, seen)
+    finally:
+        api.stop()
     ms = sorted(x * 1000 for x in measured)
     quantiles = statistics.quantiles(ms, n=100)
+    request_ms = statistics.quantiles(sorted(x * 1000 for x in requests), n=100)
     return {
+        "transactions": mode,
         "rate_per_s": rate,
         "events": int(rate * seconds),
         "measured": len(ms),
@@ -159,6 +191,8 @@ def run(rate: float, seconds: float) -> dict[str, float]:
         "p90_ms": round(quantiles[89], 1),
         "p99_ms": round(quantiles[98], 1),
         "max_ms": round(ms[-1], 1),
+        "request_p50_ms": round(request_ms[49], 1),
+        "request_p99_ms": round(request_ms[98], 1),
     }
 
 
@@ -166,8 +200,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rate", type=float, default=500)
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument(
+        "--transactions",
+        choices=["on", "off", "both"],
+        default="both",
+        help="the API's writes in one Kafka transaction per request, or not, or both in turn",
+    )
     args = parser.parse_args()
-    print(json.dumps(run(args.rate, args.seconds), indent=2))
+    modes = {"on": [True], "off": [False], "both": [True, False]}[args.transactions]
+    print(json.dumps(run(args.rate, args.seconds, modes), indent=2))
 
 
 if __name__ == "__main__":

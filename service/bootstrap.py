@@ -81,7 +81,7 @@ class Wiring:
         live = LiveView(self.kafka)
         parts = ApiParts(
             repository=self.repository,
-            writer=EventWriter(self.kafka),
+            writer=EventWriter(self.kafka, transactional=self.settings.api_transactions),
             live=live,
             kafka_ready=self.kafka_ready,
             background=(live.run, self._ensure_topics_quietly),

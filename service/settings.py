@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     # Each worker serves Prometheus metrics on this port plus its slot number (0: none).
     worker_metrics_port: int = Field(default=9102, ge=0, le=65000)
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    # Each POST /v1/events body in one Kafka transaction, so that no reader of committed
+    # records ever sees part of it. Off only for a Kafka-compatible service without
+    # transactions: then a 503 may leave part of a batch written (a retry is still safe).
+    api_transactions: bool = True
     # The API refuses event times before this moment and later than this many seconds after
     # its clock (docs/contract.md §2). The margin's bound is the whole static window: at most
     # it turns the clock check off, and `now + margin` stays a representable date.

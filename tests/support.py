@@ -197,6 +197,7 @@ def settings_env(settings: object) -> dict[str, str]:
         "WIJKWACHT_LOCAL_BROKER_PORT": str(settings.local_broker_port),
         "WIJKWACHT_WORKER_STORE": settings.worker_store,
         "WIJKWACHT_WORKER_METRICS_PORT": str(settings.worker_metrics_port),
+        "WIJKWACHT_API_TRANSACTIONS": str(settings.api_transactions).lower(),
     }
     if settings.kafka_bootstrap:
         env["WIJKWACHT_KAFKA_BOOTSTRAP"] = settings.kafka_bootstrap

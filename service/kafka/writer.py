@@ -48,30 +48,92 @@ def first_sightings(events: list[Event]) -> list[bool]:
     return firsts
 
 
-class EventWriter:
-    """Writes the events of one body to the input topic in one Kafka transaction: readers that
-    read committed records (the worker, the materialiser, the live view) see all of a body or
-    none of it, also when Kafka fails half-way. Acks from all in-sync replicas, idempotent.
+@dataclass(slots=True)
+class _Request:
+    """The events of one request body, and where its outcome is told."""
 
-    A transactional producer runs one transaction at a time, so the writer keeps a small pool
-    of them for concurrent requests, each under a transactional id of its own that lives as
-    long as the process: a producer replaced after a failure takes over its predecessor's id,
-    which makes Kafka abort the predecessor's open transaction at once instead of after the
-    transaction timeout. Producers start lazily, so the API can run (and say so) while Kafka
-    is down.
+    events: list[Event]
+    done: asyncio.Future[None]
+
+
+class EventWriter:
+    """Writes the events of each request body in one Kafka transaction: readers of committed
+    records (the worker, the materialiser, the live view) see all of a body or none of it, also
+    when Kafka fails half-way. Acks from all in-sync replicas, idempotent.
+
+    Group commit: a transaction costs a few round trips to the transaction coordinator, and a
+    transactional producer runs one at a time, so one transaction per request would hold
+    throughput to some hundreds of requests a second. Instead a few committers each take all
+    requests waiting at that moment into one transaction; a request is answered when its
+    transaction is committed, and if that fails every request in it gets KafkaUnavailable
+    (503) and none of them is visible. Each committer's transactional id lives as long as the
+    process: a producer replaced after a failure takes its predecessor's id over, which makes
+    Kafka abort whatever the predecessor left open at once. Producers start with the first
+    request, so the API can run (and say so) while Kafka is down.
     """
 
-    POOL = 4
+    COMMITTERS = 2
+    MAX_EVENTS = 5000  # per transaction: five full batches
 
     def __init__(self, kafka: KafkaConfig, *, transactional: bool = True) -> None:
         self._kafka = kafka
         self._topic = kafka.topics.events
-        self._transactional = transactional  # False only to measure what transactions cost
-        instance = uuid.uuid4().hex[:12]
-        self._idle: asyncio.Queue[str] = asyncio.Queue()
-        for slot in range(self.POOL):
-            self._idle.put_nowait(f"{kafka.topics.namespace}.api.{instance}.{slot}")
+        self._transactional = transactional  # see Settings.api_transactions
+        self._instance = uuid.uuid4().hex[:12]
+        self._queue: asyncio.Queue[_Request] | None = None
+        self._committers: list[asyncio.Task[None]] = []
         self._producers: dict[str, AIOKafkaProducer] = {}
+
+    async def write(self, events: list[Event]) -> Receipt:
+        """Write every event once, all in one transaction; KafkaUnavailable if that fails,
+        and then no reader of committed records sees any of them."""
+        unique = [e for e, first in zip(events, first_sightings(events), strict=True) if first]
+        queue = self._start_committers()
+        request = _Request(unique, asyncio.get_running_loop().create_future())
+        await queue.put(request)
+        await request.done
+        return Receipt.of(events)
+
+    def _start_committers(self) -> asyncio.Queue[_Request]:
+        if self._queue is None:
+            self._queue = asyncio.Queue()
+            self._committers = [
+                asyncio.create_task(self._commit(f"{self._kafka.topics.namespace}.api.{n}"))
+                for n in range(self.COMMITTERS)
+            ]
+        return self._queue
+
+    async def _commit(self, name: str) -> None:
+        """Take the requests waiting, write them in one transaction, tell each the outcome."""
+        assert self._queue is not None
+        transactional_id = f"{name}.{self._instance}"
+        while True:
+            requests = [await self._queue.get()]
+            size = len(requests[0].events)
+            while not self._queue.empty() and size < self.MAX_EVENTS:
+                requests.append(self._queue.get_nowait())
+                size += len(requests[-1].events)
+            waiting = [r for r in requests if not r.done.done()]  # not given up by its client
+            try:
+                producer = await self._start(transactional_id)
+                events = [event for request in waiting for event in request.events]
+                await asyncio.wait_for(self._send_all(producer, events), timeout=30)
+            except (KafkaUnavailable, KafkaError, TimeoutError) as exc:
+                log.warning("writing %d requests failed: %s", len(waiting), exc)
+                # Its state is unknown (in a transaction, fenced, failed): a new producer
+                # under the same id aborts whatever it left open.
+                if transactional_id in self._producers:
+                    await _stop_quietly(self._producers.pop(transactional_id))
+                failure = KafkaUnavailable(
+                    "Kafka did not acknowledge the events; nothing was written, send them again"
+                )
+                for request in waiting:
+                    if not request.done.done():
+                        request.done.set_exception(failure)
+                continue
+            for request in waiting:
+                if not request.done.done():
+                    request.done.set_result(None)
 
     async def _start(self, transactional_id: str) -> AIOKafkaProducer:
         producer = self._producers.get(transactional_id)
@@ -97,27 +159,6 @@ class EventWriter:
         self._producers[transactional_id] = producer
         return producer
 
-    async def write(self, events: list[Event]) -> Receipt:
-        """Write every event once, all in one transaction; KafkaUnavailable if that fails,
-        and then no reader of committed records sees any of them."""
-        unique = [e for e, first in zip(events, first_sightings(events), strict=True) if first]
-        transactional_id = await self._idle.get()
-        try:
-            producer = await self._start(transactional_id)
-            try:
-                await asyncio.wait_for(self._send_all(producer, unique), timeout=30)
-            except (KafkaError, TimeoutError) as exc:
-                log.warning("writing %d events failed: %s", len(unique), exc)
-                # Its state is unknown (in a transaction, fenced, failed): a new producer
-                # under the same id aborts whatever it left open.
-                await _stop_quietly(self._producers.pop(transactional_id))
-                raise KafkaUnavailable(
-                    "Kafka did not acknowledge the events; nothing was written, send them again"
-                ) from exc
-        finally:
-            self._idle.put_nowait(transactional_id)
-        return Receipt.of(events)
-
     async def _send_all(self, producer: AIOKafkaProducer, events: list[Event]) -> None:
         if not self._transactional:
             await asyncio.gather(*[await self._send(producer, event) for event in events])
@@ -135,6 +176,8 @@ class EventWriter:
         return future
 
     async def close(self) -> None:
+        for committer in self._committers:
+            committer.cancel()
         for producer in self._producers.values():
             await _stop_quietly(producer)
         self._producers.clear()
