@@ -1,10 +1,13 @@
-"""The fault test of issue 4: real broker, real processes, seeded, bounded in time.
+"""The fault test: real broker, real processes, seeded, bounded in time.
 
-A generated input with retries, revisions, withdrawals, out-of-order arrival and poison
-records is processed while workers are killed with SIGKILL at random points, the broker is
-stopped gracefully and killed, and a second worker joins and leaves. Once the input is
-drained, every live aggregate and every stored yearly total equals the reference computed by
-`tests.reference` from the accepted events; then a replay from offset 0 changes nothing.
+A generated input with retries, revisions, withdrawals, out-of-order arrival, events at the
+extremes the edge allows, and poison (undecodable, invalid, beyond the edge, wrongly keyed,
+conflicting, and records that raise inside processing because their incident's state on the
+changelog does not decode) is processed while workers are killed with SIGKILL at random
+points, the broker is stopped gracefully and killed, and a second worker joins and leaves.
+Once the input is drained, every live aggregate and every stored yearly total equals the
+reference computed by `tests.reference` from the accepted events; then a replay from offset 0
+changes nothing.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.partitioner import DefaultPartitioner
 from typer.testing import CliRunner
 
 from events.binding import to_kafka
@@ -28,13 +32,14 @@ from events.models import parse_event
 from events.registry import load_registries
 from service.cli import app
 from service.devtools.broker import LocalBroker
+from service.kafka.changelog import incident_key
 from service.kafka.topics import Topics
 from service.settings import Settings
 from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.repository import SqlTotalsRepository
 from tests import factories
-from tests.integration.kafka_util import produce, read_all
+from tests.integration.kafka_util import ensure, produce, read_all
 from tests.reference import expected_totals, stored_totals
 from tests.support import Process, free_port, settings_env, wait_until
 from tests.unit.test_counting import generate
@@ -97,6 +102,16 @@ class Input:
         for key, value, headers in beyond_the_edge(seed):
             early.append((key, value, headers))
             self.poison.append((key, "invalid"))
+        # Records that raise inside processing: three incidents whose state on the changelog
+        # does not decode, as if something else than a worker had written it there (see
+        # `corrupt_state`). Each of their events must go to the dead letters, uncounted.
+        raising = [factories.report(f"R{seed}-{n}", category="overig") for n in range(3)]
+        raising.append(factories.report(f"R{seed}-0", revision=2, category="afval"))
+        for event in raising:
+            key, value, headers = to_kafka(parse_event(event, REGISTRIES))
+            early.append((key, value, headers))
+            self.poison.append((key, "processing-error"))
+        self.corrupt = sorted({(e["source"], e["subject"]) for e in raising})
         # single-revision originals must come before their conflicts: keep them in phase 1
         firsts = [r for r in records if r[0] in {k for k, _ in self.poison}]
         rest = [r for r in records if r[0] not in {k for k, _ in self.poison}]
@@ -127,6 +142,28 @@ def edge_events(seed: int) -> list[dict[str, Any]]:
     camera = factories.camera_incident(f"E{seed}-c", occurred_at=last, camera="buytenwegh")
     camera |= {"time": first, "id": " " * 128}
     return [report, damage, camera]
+
+
+def corrupt_state(settings: Settings, incidents: list[tuple[str, str]]) -> None:
+    """Write state values that do not decode for `incidents` to the changelog partitions of
+    their input partitions, before a worker reads the changelog."""
+    topics = Topics(settings.namespace)
+    partitions = list(range(settings.topic_partitions))
+
+    async def write() -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap, acks="all")
+        await producer.start()
+        try:
+            for source, subject in incidents:
+                partition = DefaultPartitioner()(
+                    (source + subject).encode(), partitions, partitions
+                )
+                key = incident_key(source, subject)
+                await producer.send_and_wait(topics.state, b"{?", key=key, partition=partition)
+        finally:
+            await producer.stop()
+
+    asyncio.run(write())
 
 
 def beyond_the_edge(seed: int) -> list[Record]:
@@ -281,6 +318,8 @@ def test_exact_under_kills_broker_restarts_and_rebalances(
     bootstrap = settings.bootstrap
     try:
         cluster.start_broker()
+        ensure(settings)
+        corrupt_state(settings, data.corrupt)
         cluster.start("api")
         worker = cluster.start("worker")
 
@@ -348,6 +387,7 @@ def test_exact_under_kills_broker_restarts_and_rebalances(
                 assert process.stop() in clean, process.output()[-3000:]  # re-raises SIGTERM
         replayed = CliRunner().invoke(app, ["replay"], env=cluster.env)
         assert replayed.exit_code == 0, replayed.output
+        corrupt_state(settings, data.corrupt)  # the same rogue writer, on the new changelog
         cluster.start("api")
         cluster.start("worker")
         check_equal("the live aggregates after replay", want_live, everything_live, timeout=180)
