@@ -12,7 +12,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from service.devtools.broker import die_with_parent
 
@@ -206,3 +206,20 @@ def settings_env(settings: object) -> dict[str, str]:
     if settings.admin_keys:
         env["WIJKWACHT_ADMIN_KEYS"] = settings.admin_keys.get_secret_value()
     return env
+
+
+def private_stack(data_dir: Path, namespace: str, **extra: object) -> Any:
+    """Settings of a stack with a local broker of its own on free ports (the broker, the
+    API and a worker's metrics), and the handhaving-app key of the tests."""
+    from service.settings import Settings
+
+    values: dict[str, object] = {
+        "data_dir": data_dir,
+        "local_broker_port": free_port(2),
+        "api_port": free_port(),
+        "worker_metrics_port": free_port(),
+        "namespace": namespace,
+        "api_keys": "handhaving-app:test-key-handhaving-0001",
+        **extra,
+    }
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg, arg-type]

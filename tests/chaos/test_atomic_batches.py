@@ -23,7 +23,7 @@ from service.kafka.topics import Topics
 from service.settings import Settings
 from tests import factories
 from tests.integration.kafka_util import ensure, read_all
-from tests.support import Process, free_port, settings_env, wait_until
+from tests.support import Process, private_stack, settings_env, wait_until
 
 pytestmark = pytest.mark.chaos
 HEADERS = {
@@ -38,16 +38,7 @@ KILL_AFTER = (0.0, 0.01, 0.03, 0.08)
 
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[tuple[LocalBroker, Settings]]:
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        data_dir=tmp_path,
-        local_broker_port=free_port(2),
-        api_port=free_port(),
-        worker_metrics_port=0,
-        namespace="atomic",
-        topic_partitions=PARTITIONS,
-        api_keys="handhaving-app:test-key-handhaving-0001",
-    )
+    settings: Settings = private_stack(tmp_path, "atomic", topic_partitions=PARTITIONS)
     local = LocalBroker(settings)
     local.start()
     try:

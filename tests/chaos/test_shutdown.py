@@ -16,7 +16,7 @@ from service.devtools.broker import LocalBroker
 from service.settings import Settings
 from tests import factories
 from tests.integration.kafka_util import ensure
-from tests.support import Process, free_port, settings_env, wait_until
+from tests.support import Process, private_stack, settings_env, wait_until
 
 pytestmark = pytest.mark.chaos
 LIMIT = 10.0
@@ -28,15 +28,7 @@ HEADERS = {
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[tuple[LocalBroker, Settings]]:
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        data_dir=tmp_path,
-        local_broker_port=free_port(2),
-        api_port=free_port(),
-        worker_metrics_port=free_port(),
-        namespace="shutdown",
-        api_keys="handhaving-app:test-key-handhaving-0001",
-    )
+    settings: Settings = private_stack(tmp_path, "shutdown")
     local = LocalBroker(settings)
     local.start()
     try:
@@ -118,15 +110,7 @@ def _ready(base: str) -> bool:
 
 
 def test_run_stops_everything_it_started_within_10_s(tmp_path: Path) -> None:
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        data_dir=tmp_path,
-        local_broker_port=free_port(2),
-        api_port=free_port(),
-        worker_metrics_port=free_port(),
-        namespace="run",
-        api_keys="handhaving-app:test-key-handhaving-0001",
-    )
+    settings: Settings = private_stack(tmp_path, "run")
     run = Process(["run"], settings_env(settings), tmp_path / "run.log")
     base = f"http://127.0.0.1:{settings.api_port}"
     try:
