@@ -178,6 +178,7 @@ class EventWriter:
     async def close(self) -> None:
         for committer in self._committers:
             committer.cancel()
+        self._queue, self._committers = None, []
         for producer in self._producers.values():
             await _stop_quietly(producer)
         self._producers.clear()
