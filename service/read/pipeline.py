@@ -33,22 +33,25 @@ class PipelineMonitor:
 
     async def run(self) -> None:
         admin = AIOKafkaAdminClient(**self._kafka.client_options(request_timeout_ms=3000))
-        consumer = AIOKafkaConsumer(
-            **self._kafka.client_options(
-                request_timeout_ms=3000, isolation_level="read_committed", enable_auto_commit=False
-            )
+        options = self._kafka.client_options(
+            request_timeout_ms=3000, isolation_level="read_committed", enable_auto_commit=False
         )
+        # Two consumers: one only asks for offsets and metadata of every topic; the other is
+        # assigned partitions to probe, which narrows its metadata to those partitions' topic.
+        consumer, probe = AIOKafkaConsumer(**options), AIOKafkaConsumer(**options)
         try:
             await admin.start()
             await consumer.start()
+            await probe.start()
             while True:
                 try:
-                    await asyncio.wait_for(self._measure(admin, consumer), 5.0)
+                    await asyncio.wait_for(self._measure(admin, consumer, probe), 5.0)
                 except (KafkaError, TimeoutError) as exc:
                     self._unmeasured(f"Kafka unavailable: {exc.__class__.__name__}")
                 await asyncio.sleep(self.INTERVAL)
         finally:
             self._unmeasured("Kafka unavailable")
+            await probe.stop()
             await consumer.stop()
             await admin.close()
 
@@ -57,7 +60,9 @@ class PipelineMonitor:
         self.pipeline = Pipeline()
         self._history.clear()
 
-    async def _measure(self, admin: AIOKafkaAdminClient, consumer: AIOKafkaConsumer) -> None:
+    async def _measure(
+        self, admin: AIOKafkaAdminClient, consumer: AIOKafkaConsumer, probe: AIOKafkaConsumer
+    ) -> None:
         topics = self._topics
         partitions = consumer.partitions_for_topic(topics.events) or set()
         if not partitions:  # aiokafka has no public call that refreshes it
@@ -69,7 +74,7 @@ class PipelineMonitor:
             TopicPartition(topics.dlq, p) for p in consumer.partitions_for_topic(topics.dlq) or ()
         ]
         ends = await consumer.end_offsets(inputs + states + dlq) if inputs else {}
-        behind = await self._events_behind(admin, consumer, {tp: ends[tp] for tp in inputs})
+        behind = await self._events_behind(admin, probe, {tp: ends[tp] for tp in inputs})
         stored = await admin.list_consumer_group_offsets(topics.materialiser_group)
         store_behind = sum(
             max(ends[tp] - (stored[tp].offset if tp in stored else 0), 0) for tp in states
@@ -92,7 +97,7 @@ class PipelineMonitor:
     async def _events_behind(
         self,
         admin: AIOKafkaAdminClient,
-        consumer: AIOKafkaConsumer,
+        probe: AIOKafkaConsumer,
         ends: dict[TopicPartition, int],
     ) -> dict[str, int]:
         """Per input partition, the events the workers have not reflected yet."""
@@ -103,7 +108,7 @@ class PipelineMonitor:
             for tp in ends
         }
         lagging = {tp: done[tp] for tp, end in ends.items() if end > done[tp]}
-        caught_up = await _nothing_to_process(consumer, lagging, ends) if lagging else set()
+        caught_up = await _nothing_to_process(probe, lagging, ends) if lagging else set()
         return {
             str(tp.partition): 0 if tp in caught_up else max(end - done[tp], 0)
             for tp, end in sorted(ends.items())
