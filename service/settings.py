@@ -32,6 +32,17 @@ class Settings(BaseSettings):
 
     env: Literal["development", "production"] = "production"
     kafka_bootstrap: str | None = None
+    # How clients sign in to Kafka (docs/contract.md §2); every client of every process uses
+    # these: the API's producer, the worker, the live view, admin, replay, the simulator.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"
+    kafka_username: str | None = None
+    kafka_password: SecretStr | None = None
+    kafka_password_file: Path | None = None  # a file holding the password (a Docker secret)
+    kafka_ca_file: Path | None = None  # PEM; else the system's trusted CAs
+    kafka_cert_file: Path | None = None  # PEM client certificate, for mutual TLS
+    kafka_key_file: Path | None = None  # its PEM private key
+    kafka_check_hostname: bool = True  # the broker's certificate must name the host dialled
     local_broker_port: int = Field(default=9092, ge=1024, le=65534)
     kafka_jars: Path | None = None
     registry_dir: Path | None = None
@@ -110,6 +121,55 @@ class Settings(BaseSettings):
             return None
         parse_api_keys(value.get_secret_value())
         return value
+
+    @model_validator(mode="after")
+    def _kafka_security_consistent(self) -> Settings:
+        """One line naming the setting for a combination a client could not use."""
+        protocol = self.kafka_security_protocol
+        sasl, tls = protocol.startswith("SASL_"), protocol.endswith("SSL")
+        if self.kafka_password is not None and self.kafka_password_file is not None:
+            raise ValueError(
+                "WIJKWACHT_KAFKA_PASSWORD_FILE: set the password or a file holding it, not both"
+            )
+        if self.kafka_password_file is not None and not self.kafka_password_file.is_file():
+            raise ValueError(
+                f"WIJKWACHT_KAFKA_PASSWORD_FILE: {self.kafka_password_file} is not a readable file"
+            )
+        given = self.kafka_username or self.kafka_password or self.kafka_password_file
+        if sasl and not (self.kafka_username and self.kafka_password_secret()):
+            raise ValueError(
+                f"WIJKWACHT_KAFKA_USERNAME: {protocol} needs a username and a password "
+                "(WIJKWACHT_KAFKA_PASSWORD or WIJKWACHT_KAFKA_PASSWORD_FILE)"
+            )
+        if not sasl and given:
+            raise ValueError(
+                f"WIJKWACHT_KAFKA_SECURITY_PROTOCOL: {protocol} does not sign in with a "
+                "username and password; use SASL_SSL (or SASL_PLAINTEXT)"
+            )
+        for name in ("ca_file", "cert_file", "key_file"):
+            path = getattr(self, f"kafka_{name}")
+            variable = f"WIJKWACHT_KAFKA_{name.upper()}"
+            if path is not None and not tls:
+                raise ValueError(f"{variable}: {protocol} uses no TLS; use SSL or SASL_SSL")
+            if path is not None and not path.is_file():
+                raise ValueError(f"{variable}: {path} is not a readable file")
+        if (self.kafka_cert_file is None) != (self.kafka_key_file is None):
+            raise ValueError(
+                "WIJKWACHT_KAFKA_KEY_FILE: mutual TLS needs both WIJKWACHT_KAFKA_CERT_FILE "
+                "and WIJKWACHT_KAFKA_KEY_FILE"
+            )
+        return self
+
+    def kafka_password_secret(self) -> str | None:
+        """The Kafka password, from WIJKWACHT_KAFKA_PASSWORD or the file it names."""
+        if self.kafka_password is not None:
+            return self.kafka_password.get_secret_value()
+        if self.kafka_password_file is None:
+            return None
+        try:
+            return self.kafka_password_file.read_text().strip() or None
+        except OSError:
+            return None
 
     @model_validator(mode="after")
     def _ports_free_of_each_other(self) -> Settings:

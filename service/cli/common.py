@@ -30,8 +30,10 @@ def load_settings() -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         name = "_".join(str(p) for p in first["loc"]).upper()
-        variable = f"WIJKWACHT_{name}" if name else "settings"
-        fail(f"{variable}: {first['msg'].removeprefix('Value error, ')}")
+        message = first["msg"].removeprefix("Value error, ")
+        if not name and message.startswith("WIJKWACHT_"):  # a rule across settings names one
+            fail(message)
+        fail(f"{'WIJKWACHT_' + name if name else 'settings'}: {message}")
 
 
 def wiring() -> Wiring:

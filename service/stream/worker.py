@@ -89,6 +89,7 @@ def build_worker_app(
     app = faust.App(
         topics.worker_group,
         broker=kafka.faust_brokers(),
+        broker_credentials=kafka.faust_credentials(),
         store="rocksdb://" if settings.worker_store == "rocksdb" else "memory://",
         datadir=str(slot.path),
         web_enabled=False,

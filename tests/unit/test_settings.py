@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 from typer.testing import CliRunner
@@ -109,3 +111,87 @@ def test_a_time_window_setting_out_of_range_stops_the_process(
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"wijkwacht: {variable}:"), result.output
     assert reason in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("environment", "variable", "reason"),
+    [
+        (
+            {"WIJKWACHT_KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "WIJKWACHT_KAFKA_USERNAME": "api"},
+            "WIJKWACHT_KAFKA_USERNAME",
+            "needs a username and a password",
+        ),
+        (
+            {"WIJKWACHT_KAFKA_USERNAME": "api", "WIJKWACHT_KAFKA_PASSWORD": "secret"},
+            "WIJKWACHT_KAFKA_SECURITY_PROTOCOL",
+            "does not sign in",
+        ),
+        (
+            {"WIJKWACHT_KAFKA_SECURITY_PROTOCOL": "SSL", "WIJKWACHT_KAFKA_CA_FILE": "/nonexistent"},
+            "WIJKWACHT_KAFKA_CA_FILE",
+            "is not a readable file",
+        ),
+        (
+            {"WIJKWACHT_KAFKA_CA_FILE": __file__},
+            "WIJKWACHT_KAFKA_CA_FILE",
+            "uses no TLS",
+        ),
+        (
+            {"WIJKWACHT_KAFKA_SECURITY_PROTOCOL": "SSL", "WIJKWACHT_KAFKA_CERT_FILE": __file__},
+            "WIJKWACHT_KAFKA_KEY_FILE",
+            "needs both",
+        ),
+        (
+            {
+                "WIJKWACHT_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+                "WIJKWACHT_KAFKA_USERNAME": "api",
+                "WIJKWACHT_KAFKA_PASSWORD": "secret",
+                "WIJKWACHT_KAFKA_PASSWORD_FILE": __file__,
+            },
+            "WIJKWACHT_KAFKA_PASSWORD_FILE",
+            "not both",
+        ),
+        (
+            {"WIJKWACHT_KAFKA_SASL_MECHANISM": "GSSAPI"},
+            "WIJKWACHT_KAFKA_SASL_MECHANISM",
+            "SCRAM-SHA-512",
+        ),
+    ],
+)
+def test_an_unusable_kafka_sign_in_stops_with_one_line_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], variable: str, reason: str
+) -> None:
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(app, ["migrate"])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"wijkwacht: {variable}:"), result.output
+    assert reason in lines[0]
+
+
+def test_every_client_gets_the_same_sign_in(tmp_path: Path) -> None:
+    from service.kafka.config import KafkaConfig
+
+    secret = tmp_path / "password"
+    secret.write_text("s3cret-from-a-file\n")
+    config = KafkaConfig.from_settings(
+        make(
+            kafka_bootstrap="kafka.example:9093",
+            kafka_security_protocol="SASL_SSL",
+            kafka_username="wijkwacht-api",
+            kafka_password_file=secret,
+        )
+    )
+    options = config.client_options(acks="all")
+    assert options["security_protocol"] == "SASL_SSL"
+    assert options["sasl_mechanism"] == "SCRAM-SHA-512"
+    assert (options["sasl_plain_username"], options["sasl_plain_password"]) == (
+        "wijkwacht-api",
+        "s3cret-from-a-file",
+    )
+    assert options["ssl_context"].check_hostname and options["acks"] == "all"
+    credentials = config.faust_credentials()
+    assert (credentials.username, credentials.mechanism.value) == ("wijkwacht-api", "SCRAM-SHA-512")
+    plain = KafkaConfig.from_settings(make()).client_options()
+    assert plain == {"bootstrap_servers": "127.0.0.1:9092", "security_protocol": "PLAINTEXT"}
