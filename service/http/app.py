@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from events.registry import Registries
+from service.http.headers import SecurityHeaders
 from service.http.ports import ApiParts
 from service.http.problems import Problem
 from service.http.routers import events, live, process, totals
@@ -37,12 +38,18 @@ def build_api(settings: Settings, registries: Registries, parts: ApiParts) -> Fa
             task.cancel()
         await parts.writer.close()
 
+    # The interactive docs only in development; /openapi.json always (integrators generate
+    # clients from it).
+    docs = "/docs" if settings.env == "development" else None
     app = FastAPI(
         title="Wijkwacht",
         version="1",
         summary="Incident ingestion for the municipality's public-safety programme",
         lifespan=lifespan,
+        docs_url=docs,
+        redoc_url=None,
     )
+    app.add_middleware(SecurityHeaders, exempt=(docs,) if docs else ())
     app.state.settings = settings
     app.state.registries = registries
     app.state.parts = parts

@@ -276,3 +276,27 @@ def test_readyz_is_degraded_but_200_when_the_pipeline_needs_an_operator(api: Api
     samples = _samples(api)
     assert samples[("wijkwacht_workers", ())] == 0
     assert samples[("wijkwacht_consumer_lag_growing", ())] == 1
+
+
+def test_every_answer_carries_the_security_headers(api: Api) -> None:
+    answers = [
+        api.client.get("/"),
+        api.client.get("/openapi.json"),
+        api.client.get("/v1/live", params={"period": "2022"}),
+        api.client.post("/v1/events", content=b"{}", headers={"content-type": "text/plain"}),
+        api.client.get("/no/such/page"),
+    ]
+    for answer in answers:
+        assert answer.headers["content-security-policy"].startswith("default-src 'self'")
+        assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert answer.headers["referrer-policy"] == "no-referrer"
+    assert [a.status_code for a in answers] == [200, 200, 200, 401, 404]
+
+
+def test_the_interactive_docs_only_in_development(api: Api, tmp_path: Path) -> None:
+    assert api.client.get("/docs").status_code == 404  # production, the default
+    development = start(tmp_path, env="development")
+    with development.client:
+        docs = development.client.get("/docs")
+    assert docs.status_code == 200 and "content-security-policy" not in docs.headers
