@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from events.errors import RegistryError
 from service.bootstrap import Wiring
 from service.settings import Settings
+from storage.engine import shown_url
 from storage.errors import MigrationError, StorageError
 from storage.repository import TotalsRepository
 
@@ -56,7 +57,7 @@ def store(wired: Wiring) -> TotalsRepository:
     try:
         repository.ping()
     except (StorageError, OSError, SQLAlchemyError) as exc:
-        fail(f"the store at {wired.settings.store_url} cannot be reached: {exc}", 1)
+        fail(f"the store at {shown_url(wired.settings.store_url)} cannot be reached: {exc}", 1)
     return repository
 
 

@@ -16,6 +16,7 @@ import typer
 
 from service.cli.common import DEV_FIELD_SYSTEM, configure_logging, fail, store, wiring
 from service.settings import Settings
+from storage.engine import shown_url
 
 # Everything `run` started is gone this long after Ctrl-C or SIGTERM (orchestrators allow 10 s).
 STOP_SECONDS = 9.5
@@ -103,8 +104,9 @@ def run() -> None:
             services.append(_child([*command, name], env))
         children = [*services, *([broker] if broker else [])]
         base = f"http://{settings.api_host}:{settings.api_port}"
+        store = shown_url(settings.store_url)
         typer.echo(
-            f"\nWijkwacht is starting on Kafka {settings.bootstrap} and {settings.store_url}\n"
+            f"\nWijkwacht is starting on Kafka {settings.bootstrap} and {store}\n"
             f"  API        {base}/v1/events   (docs: {base}/docs)\n"
             f"  Totals     {base}/v1/totals?year=2022\n"
             f"  Health     {base}/readyz\n"

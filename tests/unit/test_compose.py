@@ -32,9 +32,12 @@ def test_variables_are_settings_and_parse() -> None:
     for name in ("worker", "api"):
         env = services[name]["environment"]
         assert set(env) <= known, set(env) - known
-        # compose fills `${NAME:-default}` with its default when NAME is unset
+        # compose fills `${NAME:-default}` with its default when NAME is unset, and refuses to
+        # start when a required `${NAME:?message}` is unset: give those a value here
         values = {
-            k.removeprefix("WIJKWACHT_").lower(): re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", v)
+            k.removeprefix("WIJKWACHT_").lower(): re.sub(
+                r"\$\{\w+:\?[^}]*\}", "a-password", re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", v)
+            )
             for k, v in env.items()
         }
         values["api_keys"] = "handhaving-app:a-long-key-for-tests-0001"  # required: `:?`
@@ -47,3 +50,10 @@ def test_broker_version_matches_the_pom() -> None:
     pom = (ROOT / "deploy/kafka/pom.xml").read_text()
     image = load()["services"]["kafka"]["image"]
     assert f"<kafka.version>{image.split(':')[1]}</kafka.version>" in pom
+
+
+def test_no_password_is_written_in_the_file() -> None:
+    services = load()["services"]
+    assert services["postgres"]["environment"]["POSTGRES_PASSWORD"].startswith("${")
+    url = services["api"]["environment"]["WIJKWACHT_DATABASE_URL"]
+    assert ":${POSTGRES_PASSWORD:?" in url

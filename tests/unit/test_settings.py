@@ -195,3 +195,10 @@ def test_every_client_gets_the_same_sign_in(tmp_path: Path) -> None:
     assert (credentials.username, credentials.mechanism.value) == ("wijkwacht-api", "SCRAM-SHA-512")
     plain = KafkaConfig.from_settings(make()).client_options()
     assert plain == {"bootstrap_servers": "127.0.0.1:9092", "security_protocol": "PLAINTEXT"}
+
+
+def test_a_store_url_is_never_printed_with_its_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WIJKWACHT_DATABASE_URL", "postgresql://wijkwacht:s3cret@127.0.0.1:9/none")
+    result = CliRunner().invoke(app, ["reconcile", "--year", "2022"])
+    assert result.exit_code == 1 and "cannot be reached" in result.output
+    assert "s3cret" not in result.output
