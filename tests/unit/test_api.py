@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -48,13 +49,13 @@ def start(tmp_path: Path, repository: InMemoryTotals | None = None, **settings: 
     async def kafka_ready() -> bool:
         return kafka_up[0]
 
-    config = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        data_dir=tmp_path,
-        api_keys=f"handhaving-app:{FIELD_KEY}",
-        admin_keys=f"j-jansen:{OPERATOR_KEY}",
-        **settings,  # type: ignore[arg-type]
-    )
+    values = {
+        "data_dir": tmp_path,
+        "api_keys": f"handhaving-app:{FIELD_KEY}",
+        "admin_keys": f"j-jansen:{OPERATOR_KEY}",
+        **settings,
+    }
+    config = Settings(_env_file=None, **values)  # type: ignore[call-arg, arg-type]
     parts = ApiParts(repository=repository, writer=writer, live=live, kafka_ready=kafka_ready)
     client = TestClient(build_api(config, REGISTRIES, parts))
     return Api(client, writer, live, repository, kafka_up)
@@ -300,3 +301,18 @@ def test_the_interactive_docs_only_in_development(api: Api, tmp_path: Path) -> N
     with development.client:
         docs = development.client.get("/docs")
     assert docs.status_code == 200 and "content-security-policy" not in docs.headers
+
+
+def test_the_default_body_limit_holds_a_full_batch_of_the_largest_events(tmp_path: Path) -> None:
+    from tests.chaos.test_faults import edge_events
+
+    largest = max(edge_events(1), key=lambda e: len(json.dumps(e)))
+    now = datetime.now(UTC).isoformat()  # the API refuses times far after its clock
+    batch = [{**largest, "id": f"{n:04d}" + "\\" * 124, "time": now} for n in range(1000)]
+    body = json.dumps(batch, indent=2).encode()
+    system = largest["source"].rsplit(":", 1)[1]
+    api = start(tmp_path, api_keys=f"{system}:{FIELD_KEY}")
+    with api.client:
+        answer = api.client.post("/v1/events", content=body, headers=BATCH)
+    assert answer.status_code == 202, answer.text[:300]
+    assert len(body) < Settings.model_fields["max_body_bytes"].default
