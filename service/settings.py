@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     # records ever sees part of it. Off only for a Kafka-compatible service without
     # transactions: then a 503 may leave part of a batch written (a retry is still safe).
     api_transactions: bool = True
+    # How long Kafka keeps records, for topics Wijkwacht creates (AVG: keep no longer than
+    # needed). The input is what a replay rebuilds every figure from: kept forever unless set.
+    input_retention_days: int | None = Field(default=None, ge=1)
+    dead_letter_retention_days: int = Field(default=30, ge=1)
     # The API refuses event times before this moment and later than this many seconds after
     # its clock (docs/contract.md §2). The margin's bound is the whole static window: at most
     # it turns the clock check off, and `now + margin` stays a representable date.

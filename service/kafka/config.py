@@ -12,6 +12,8 @@ from aiokafka.helpers import create_ssl_context
 from service.kafka.topics import Topics
 from service.settings import Settings
 
+DAY_MS = 24 * 60 * 60 * 1000
+
 
 @dataclass(frozen=True, slots=True)
 class KafkaConfig:
@@ -22,6 +24,8 @@ class KafkaConfig:
     topics: Topics
     partitions: int  # of the input and state topics, when Wijkwacht creates them
     replication_factor: int
+    input_retention_ms: int = -1  # -1: forever
+    dead_letter_retention_ms: int = 30 * DAY_MS
     security_protocol: str = "PLAINTEXT"
     sasl_mechanism: str | None = None
     username: str | None = None
@@ -45,6 +49,8 @@ class KafkaConfig:
             topics=Topics(settings.namespace),
             partitions=settings.topic_partitions,
             replication_factor=settings.topic_replication_factor,
+            input_retention_ms=_ms(settings.input_retention_days),
+            dead_letter_retention_ms=_ms(settings.dead_letter_retention_days),
             security_protocol=protocol,
             sasl_mechanism=settings.kafka_sasl_mechanism if sasl else None,
             username=settings.kafka_username if sasl else None,
@@ -86,6 +92,10 @@ class KafkaConfig:
         if self.ssl_context is not None:
             return faust.SSLCredentials(self.ssl_context)
         return None
+
+
+def _ms(days: int | None) -> int:
+    return -1 if days is None else days * DAY_MS
 
 
 def _path(path: object) -> str | None:

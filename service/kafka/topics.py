@@ -45,6 +45,10 @@ class Topics:
         return f"{self.namespace}.materialiser.v1"
 
 
+def _kept(milliseconds: int) -> dict[str, str]:
+    return {"retention.ms": str(milliseconds)}
+
+
 async def ensure_topics(kafka: KafkaConfig) -> int:
     """Create the topics that are missing; return the input topic's partition count, which
     the state topic must share."""
@@ -60,8 +64,8 @@ async def ensure_topics(kafka: KafkaConfig) -> int:
         rf = kafka.replication_factor
         compacted = {"cleanup.policy": "compact"}
         wanted = [
-            NewTopic(topics.events, partitions, rf, topic_configs={"retention.ms": "-1"}),
-            NewTopic(topics.dlq, 1, rf, topic_configs={"retention.ms": "-1"}),
+            NewTopic(topics.events, partitions, rf, topic_configs=_kept(kafka.input_retention_ms)),
+            NewTopic(topics.dlq, 1, rf, topic_configs=_kept(kafka.dead_letter_retention_ms)),
             NewTopic(topics.state, partitions, rf, topic_configs=compacted),
         ]
         present = set(await admin.list_topics())

@@ -1,0 +1,54 @@
+"""The topics Wijkwacht creates keep records as long as the settings say (AVG): the input as
+long as a replay needs it (forever unless set), dead letters 30 days unless set."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+
+from service.kafka.topics import Topics
+from service.settings import Settings
+from tests.integration.kafka_util import ensure
+
+pytestmark = pytest.mark.integration
+
+
+async def _retention(bootstrap: str, topics: list[str]) -> dict[str, str]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        resources = [ConfigResource(ConfigResourceType.TOPIC, name) for name in topics]
+        found = {}
+        for response in await admin.describe_configs(resources):
+            for _, _, _, name, entries in response.resources:
+                found[name] = next(e[1] for e in entries if e[0] == "retention.ms")
+        return found
+    finally:
+        await admin.close()
+
+
+DAY = 86_400_000  # milliseconds
+
+
+@pytest.mark.parametrize(
+    ("days", "expected"),
+    [
+        ({}, ("-1", str(30 * DAY))),
+        (
+            {"input_retention_days": 400, "dead_letter_retention_days": 7},
+            (str(400 * DAY), str(7 * DAY)),
+        ),
+    ],
+    ids=["defaults", "set"],
+)
+def test_topics_are_created_with_their_retention(
+    settings: Settings, days: dict[str, int], expected: tuple[str, str]
+) -> None:
+    settings = settings.model_copy(update=days)
+    ensure(settings)
+    topics = Topics(settings.namespace)
+    found = asyncio.run(_retention(settings.bootstrap, [topics.events, topics.dlq]))
+    assert (found[topics.events], found[topics.dlq]) == expected
