@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     # Each worker serves Prometheus metrics on this port plus its slot number (0: none).
     worker_metrics_port: int = Field(default=9102, ge=0, le=65000)
     # Room for a full batch: 1,000 events at the edge's largest take about 1.2 MB, indented.
+    # Open live streams (dashboards, `wijkwacht watch`) the API serves at once; beyond, 503.
+    sse_max_subscribers: int = Field(default=200, ge=1)
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     # Each POST /v1/events body in one Kafka transaction, so that no reader of committed
     # records ever sees part of it. Off only for a Kafka-compatible service without

@@ -54,6 +54,8 @@ class Aggregates:
     def __init__(self) -> None:
         self._cells: dict[tuple[int, CellKey], Cell] = {}
         self._totals: dict[CellKey, Figures] = {}
+        # The cells of each (scope, period): a request reads one period, never every cell.
+        self._periods: dict[tuple[str, str], set[CellKey]] = {}
         self.processed: dict[int, int] = {}  # partition → next input offset reflected
 
     def apply(self, partition: int, where: CellKey, cell: Cell) -> bool:
@@ -63,6 +65,8 @@ class Aggregates:
             return False
         self._cells[(partition, where)] = cell
         before = old.figures if old is not None else ZERO
+        if where not in self._totals:
+            self._periods.setdefault((where.scope, where.period), set()).add(where)
         self._totals[where] = self._totals.get(where, ZERO) + (cell.figures - before)
         return True
 
@@ -86,10 +90,8 @@ class Aggregates:
     ) -> list[Row]:
         found = [
             Row(where, total)
-            for where, total in self._totals.items()
-            if where.scope == scope
-            and where.period == period
-            and total.count != 0
+            for where in self._periods.get((scope, period), ())
+            if (total := self._totals[where]).count != 0
             and (kind is None or where.kind == kind)
             and (category is None or where.category == category)
             and (wijk is None or where.wijk == wijk)

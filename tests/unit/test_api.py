@@ -316,3 +316,13 @@ def test_the_default_body_limit_holds_a_full_batch_of_the_largest_events(tmp_pat
         answer = api.client.post("/v1/events", content=body, headers=BATCH)
     assert answer.status_code == 202, answer.text[:300]
     assert len(body) < Settings.model_fields["max_body_bytes"].default
+
+
+def test_live_streams_beyond_the_cap_get_503_with_retry_after(tmp_path: Path) -> None:
+    api = start(tmp_path, sse_max_subscribers=2)
+    held = [api.live.subscribe(), api.live.subscribe()]  # two dashboards already watching
+    with api.client:
+        refused = api.client.get("/v1/live/stream", params={"period": "2022"})
+    assert refused.status_code == 503 and refused.headers["retry-after"] == "10"
+    assert refused.headers["content-type"] == PROBLEM
+    assert len(held) == api.live.subscriber_count == 2

@@ -15,11 +15,12 @@ from sse_starlette.sse import EventSourceResponse
 
 from events.periods import Scope, check_period, current_period
 from service.domain.counting import CellKey
-from service.http.deps import Parts
+from service.http.deps import Parts, SettingsDep
 from service.http.problems import Problem
 from service.read.live import LiveState, Row
 
 router = APIRouter(tags=["live"])
+SEND_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +70,17 @@ async def get_live(parts: Parts, query: Selected) -> dict[str, Any]:
 
 
 @router.get("/v1/live/stream", summary="Server-Sent Events with the changed rows")
-async def live_stream(request: Request, parts: Parts, query: Selected) -> EventSourceResponse:
+async def live_stream(
+    request: Request, parts: Parts, settings: SettingsDep, query: Selected
+) -> EventSourceResponse:
     live = parts.live
+    if live.subscriber_count >= settings.sse_max_subscribers:
+        raise Problem(
+            503,
+            "Service Unavailable",
+            f"this API serves {settings.sse_max_subscribers} live streams at most; try later",
+            headers={"Retry-After": "10"},
+        )
     subscription = live.subscribe()
 
     async def events() -> AsyncIterator[dict[str, str]]:
@@ -88,7 +98,9 @@ async def live_stream(request: Request, parts: Parts, query: Selected) -> EventS
         finally:
             live.unsubscribe(subscription)
 
-    return EventSourceResponse(events(), ping=15)
+    # A reader that takes no data for SEND_TIMEOUT seconds is let go: it would hold its
+    # place among the subscribers for ever.
+    return EventSourceResponse(events(), ping=15, send_timeout=SEND_TIMEOUT)
 
 
 def _period(scope: str, period: str | None) -> str:
