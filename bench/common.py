@@ -31,7 +31,7 @@ def local_broker() -> Iterator[tuple[str, Path]]:
     """A private Kafka broker for one benchmark run: (bootstrap, data dir)."""
     data = Path(tempfile.mkdtemp(prefix="wijkwacht-bench-"))
     settings = Settings(_env_file=None, data_dir=data, local_broker_port=free_port(2))
-    broker = LocalBroker(settings)
+    broker = LocalBroker(settings, secure=False)
     broker.start()
     try:
         broker.wait_ready(timeout=90)

@@ -19,6 +19,23 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _NAMESPACE = re.compile(r"^[a-z][a-z0-9-]{0,40}$")
 
+# Kafka principals (SCRAM user names) of the secured broker and of Wijkwacht's own processes;
+# every field system is a principal under its own name, so none may take one of these.
+BROKER_PRINCIPAL = "broker"
+ADMIN_PRINCIPAL = "admin"
+API_PRINCIPAL = "wijkwacht-api"
+WORKER_PRINCIPAL = "wijkwacht-worker"
+MATERIALISER_PRINCIPAL = "wijkwacht-materialiser"
+LIVE_PRINCIPAL = "wijkwacht-live"
+SERVICE_PRINCIPALS = (
+    BROKER_PRINCIPAL,
+    ADMIN_PRINCIPAL,
+    API_PRINCIPAL,
+    WORKER_PRINCIPAL,
+    MATERIALISER_PRINCIPAL,
+    LIVE_PRINCIPAL,
+)
+
 
 class Settings(BaseSettings):
     """Every knob of Wijkwacht; see the table in README.md."""
@@ -51,6 +68,9 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
     api_keys: SecretStr | None = None
+    # Field systems that produce straight to Kafka and have no API key: `name,name`. With the
+    # names in WIJKWACHT_API_KEYS they are the field-system principals of the ACLs.
+    kafka_field_systems: str = ""
     # Operators allowed to close a year over the API: `name:key,name:key` (none by default).
     admin_keys: SecretStr | None = None
     # The key(s) `wijkwacht simulate --target http` sends with: `key` or `name:key,name:key`.
@@ -128,6 +148,30 @@ class Settings(BaseSettings):
             return None
         parse_api_keys(value.get_secret_value())
         return value
+
+    @field_validator("kafka_field_systems")
+    @classmethod
+    def _field_systems_form(cls, value: str) -> str:
+        for name in _names(value):
+            if not _NAME.match(name):
+                raise ValueError(
+                    f"field-system name {name!r} must be lowercase letters, digits, '-'"
+                )
+        return ",".join(_names(value))
+
+    @model_validator(mode="after")
+    def _field_systems_not_service_principals(self) -> Settings:
+        for variable, names in (
+            ("WIJKWACHT_API_KEYS", self.field_system_keys.values()),
+            ("WIJKWACHT_KAFKA_FIELD_SYSTEMS", _names(self.kafka_field_systems)),
+        ):
+            taken = sorted(set(names) & set(SERVICE_PRINCIPALS))
+            if taken:
+                raise ValueError(
+                    f"{variable}: {taken[0]!r} is one of Wijkwacht's own Kafka principals "
+                    f"({', '.join(SERVICE_PRINCIPALS)}); give the field system another name"
+                )
+        return self
 
     @model_validator(mode="after")
     def _kafka_security_consistent(self) -> Settings:
@@ -235,12 +279,22 @@ class Settings(BaseSettings):
             return {}
         return {key: name for name, key in parse_api_keys(self.api_keys.get_secret_value())}
 
+    @property
+    def field_systems(self) -> list[str]:
+        """Every field system, sorted: those with an API key and those only on Kafka."""
+        with_keys = set(self.field_system_keys.values())
+        return sorted(with_keys | set(_names(self.kafka_field_systems)))
+
     @cached_property
     def operator_keys(self) -> dict[str, str]:
         """Admin key → operator name."""
         if self.admin_keys is None:
             return {}
         return {key: name for name, key in parse_api_keys(self.admin_keys.get_secret_value())}
+
+
+def _names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
 
 
 def parse_api_keys(text: str) -> list[tuple[str, str]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from service.cli import processes, simulate, store, tools
+from service.cli import acl, processes, simulate, store, tools
 
 app = typer.Typer(
     name="wijkwacht",
@@ -31,6 +31,7 @@ app.command()(tools.validate)
 app.command()(tools.schema)
 app.command()(simulate.simulate)
 app.command()(tools.watch)
+app.add_typer(acl.app, name="acl")
 
 
 def main() -> None:

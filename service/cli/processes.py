@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from typing import Annotated
 
 import typer
 
@@ -23,9 +24,21 @@ STOP_SECONDS = 9.5
 BROKER_STOP_SECONDS = 4.0
 
 
-def broker() -> None:
+def broker(
+    insecure: Annotated[
+        bool,
+        typer.Option(
+            "--insecure/--secure",
+            help="PLAINTEXT without sign-in, or SASL_SSL with SCRAM and ACLs (credentials and "
+            "client files under <data dir>/kafka/)",
+        ),
+    ] = True,
+) -> None:
     """Run the local single-node Apache Kafka broker until stopped (Ctrl-C or SIGTERM)."""
     from service.devtools.broker import BrokerError, LocalBroker
+    from service.kafka.clientfile import local_kafka_config
+    from service.kafka.topics import ensure_topics
+    from service.settings import ADMIN_PRINCIPAL
 
     wired = wiring()
     settings = wired.settings
@@ -35,16 +48,27 @@ def broker() -> None:
             "that cluster is used and no local broker starts"
         )
         return
-    local = LocalBroker(settings)
+    # PLAINTEXT stays the default until `run` and the tests move to the secured broker.
+    local = LocalBroker(settings, secure=not insecure)
     stop = _stop_on_signals()
     try:
         local.start()
         local.wait_ready()
-        asyncio.run(wired.ensure_topics())
+        if local.secure:  # only admin may create topics
+            asyncio.run(ensure_topics(local_kafka_config(settings, ADMIN_PRINCIPAL)))
+        else:
+            asyncio.run(wired.ensure_topics())
     except BrokerError as exc:
         local.stop()
         fail(str(exc))
-    typer.echo(f"Apache Kafka {local.version()} ready at {local.bootstrap} (log: {local.log_file})")
+    typer.echo(
+        f"Apache Kafka {local.version()} ({local.mode}) ready at {local.bootstrap} "
+        f"(log: {local.log_file})"
+    )
+    if local.secure:
+        typer.echo(
+            f"Client files: {local.client_file(ADMIN_PRINCIPAL).parent}/<principal>.properties"
+        )
     while not stop.is_set() and local.process is not None and local.process.poll() is None:
         stop.wait(0.5)
     code = local.stop(timeout=STOP_SECONDS)

@@ -1,7 +1,8 @@
 """The local single-node Apache Kafka broker (KRaft) for development and tests.
 
 Its jars come from Maven Central (deploy/kafka/pom.xml, fetched by `make kafka`); it runs on the
-machine's Java with a small heap and a log directory under the data dir.
+machine's Java with a small heap and a log directory under the data dir. Secured (SASL_SSL,
+SCRAM, ACLs) by default, the way a production cluster must run; PLAINTEXT on request.
 """
 
 from __future__ import annotations
@@ -18,8 +19,16 @@ import time
 import uuid
 from pathlib import Path
 
+from service.devtools import security
+from service.devtools.tls import ensure_tls
+from service.kafka.acl import bindings
+from service.kafka.aclcommand import apply_bindings
+from service.kafka.clientfile import local_client_file, local_kafka_config
+from service.kafka.errors import KafkaAclError
 from service.kafka.retry import kafka_answers
-from service.settings import Settings
+from service.settings import ADMIN_PRINCIPAL, Settings
+
+SECURE, INSECURE = "secure", "insecure"
 
 
 class BrokerError(Exception):
@@ -34,12 +43,34 @@ def die_with_parent() -> None:
 
 
 class LocalBroker:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, secure: bool = True) -> None:
+        self.settings = settings
+        self.secure = secure
         self.port = settings.local_broker_port
         self.controller_port = settings.local_controller_port
         self.jars = settings.kafka_jars_dir
         self.home = (settings.data_dir / "kafka").resolve()
         self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def mode(self) -> str:
+        return SECURE if self.secure else INSECURE
+
+    @property
+    def mode_file(self) -> Path:
+        """Says how the storage was formatted, so that other processes can tell how to sign
+        in; a data dir keeps its mode (a secured one holds the broker's own credential)."""
+        return self.home / "mode"
+
+    def client_file(self, principal: str) -> Path:
+        return local_client_file(self.home.parent, principal)
+
+    def client_options(self, principal: str = ADMIN_PRINCIPAL) -> dict[str, object]:
+        """aiokafka options for signing in to this broker as `principal`."""
+        if not self.secure:
+            return {"bootstrap_servers": self.bootstrap}
+        settings = self.settings.model_copy(update={"data_dir": self.home.parent})
+        return local_kafka_config(settings, principal).client_options()
 
     @property
     def bootstrap(self) -> str:
@@ -93,19 +124,44 @@ class LocalBroker:
             "log.cleaner.dedupe.buffer.size": str(8 * 1024 * 1024),
             "log.segment.bytes": str(64 * 1024 * 1024),
         }
+        if self.secure:
+            tls = ensure_tls(self.home / "tls")
+            names = security.principals(self.settings)
+            security.write_client_files(self.home, self.bootstrap, tls, names)
+            lines |= security.server_properties(self.home, tls, self.port, self.controller_port)
         path = self.home / "server.properties"
+        # 0600: the secured configuration holds the broker's key and password.
+        path.touch(mode=0o600)
+        path.chmod(0o600)
         path.write_text("".join(f"{k}={v}\n" for k, v in lines.items()))
         return path
 
     def _run_java(self, *args: str) -> list[str]:
         return [self.java(), "-Xms256m", "-Xmx512m", "-cp", f"{self.jars}/*", *args]
 
+    def _formatted_mode(self) -> str | None:
+        if not (self.home / "logs" / "meta.properties").exists():
+            return None
+        try:
+            return self.mode_file.read_text().strip()
+        except FileNotFoundError:
+            return INSECURE  # formatted before secured brokers existed
+
     def _format(self, config: Path) -> None:
-        if (self.home / "logs" / "meta.properties").exists():
+        formatted = self._formatted_mode()
+        if formatted is not None:
+            if formatted != self.mode:
+                raise BrokerError(
+                    f"{self.home} holds a {formatted} broker; start it {formatted} "
+                    f"or use another WIJKWACHT_DATA_DIR"
+                )
             return
         cid = new_cluster_id()
+        scram = security.scram_format_args(self.home, self._principals()) if self.secure else []
         done = subprocess.run(
-            self._run_java("kafka.tools.StorageTool", "format", "-t", cid, "-c", str(config)),
+            self._run_java(
+                "kafka.tools.StorageTool", "format", "-t", cid, "-c", str(config), *scram
+            ),
             capture_output=True,
             text=True,
             check=False,
@@ -113,6 +169,33 @@ class LocalBroker:
         if done.returncode != 0:
             tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
             raise BrokerError(f"formatting the log directory failed: {tail[0]}")
+        self.mode_file.write_text(self.mode + "\n")
+        self._known_file.write_text("".join(f"{name}\n" for name in self._principals()))
+
+    def _principals(self) -> list[str]:
+        return security.principals(self.settings)
+
+    @property
+    def _known_file(self) -> Path:
+        # Beside meta.properties: wiping the log directory forgets the credentials too.
+        return self.home / "logs" / "wijkwacht-scram-users"
+
+    def secure_setup(self) -> None:
+        """On a running secured broker: credentials of principals configured since the format
+        (a new field system), then Wijkwacht's ACLs, both as admin."""
+        known = set(self._known_file.read_text().split())
+        for name in self._principals():
+            if name not in known:
+                security.add_credential(self.java(), self.jars, self.home, self.bootstrap, name)
+                with self._known_file.open("a") as out:
+                    out.write(name + "\n")
+        apply_bindings(
+            self.java(),
+            self.jars,
+            self.bootstrap,
+            self.client_file(ADMIN_PRINCIPAL),
+            bindings(self.settings.namespace, self.settings.field_systems),
+        )
 
     def start(self) -> None:
         self.version()
@@ -147,7 +230,12 @@ class LocalBroker:
                 raise BrokerError(
                     f"the broker exited with code {self.process.returncode}; see {self.log_file}"
                 )
-            if asyncio.run(kafka_answers({"bootstrap_servers": self.bootstrap}, quiet=True)):
+            if asyncio.run(kafka_answers(self.client_options(), quiet=True)):
+                if self.secure:
+                    try:
+                        self.secure_setup()
+                    except KafkaAclError as exc:
+                        raise BrokerError(str(exc)) from exc
                 return
             time.sleep(0.3)
         raise BrokerError(f"the broker did not answer within {timeout:.0f}s; see {self.log_file}")

@@ -13,3 +13,8 @@ class KafkaUnavailable(KafkaAdapterError):
 
 class TopicError(KafkaAdapterError):
     """A topic could not be created; the message names it and the broker's reason."""
+
+
+class KafkaAclError(KafkaAdapterError):
+    """ACLs or credentials could not be read or changed; the message says which tool failed
+    and its last lines."""

@@ -39,7 +39,7 @@ KILL_AFTER = (0.0, 0.01, 0.03, 0.08)
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[tuple[LocalBroker, Settings]]:
     settings: Settings = private_stack(tmp_path, "atomic", topic_partitions=PARTITIONS)
-    local = LocalBroker(settings)
+    local = LocalBroker(settings, secure=False)
     local.start()
     try:
         local.wait_ready(timeout=90)

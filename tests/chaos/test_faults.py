@@ -194,7 +194,8 @@ class Cluster:
                 _env_file=None,  # type: ignore[call-arg]
                 data_dir=tmp_path / "broker",
                 local_broker_port=port,
-            )
+            ),
+            secure=False,
         )
         self.settings = Settings(
             _env_file=None,  # type: ignore[call-arg]

@@ -29,7 +29,7 @@ HEADERS = {
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[tuple[LocalBroker, Settings]]:
     settings: Settings = private_stack(tmp_path, "shutdown")
-    local = LocalBroker(settings)
+    local = LocalBroker(settings, secure=False)
     local.start()
     try:
         local.wait_ready(timeout=90)
