@@ -111,6 +111,9 @@ def bench_settings(bootstrap: str, data: Path, namespace: str, **extra: Any) -> 
         "data_dir": data / "var",
         "database_url": f"sqlite:///{data / 'store.sqlite3'}",
         "worker_metrics_port": 0,
+        # a benchmark measures the pipeline, not the rate limit per field system
+        "rate_limit": 1e9,
+        "rate_burst": 10**9,
     }
     values.update(extra)
     return Settings(_env_file=None, **values)

@@ -84,6 +84,11 @@ class Settings(BaseSettings):
     # Each worker serves Prometheus metrics on this port plus its slot number (0: none).
     worker_metrics_port: int = Field(default=9102, ge=0, le=65000)
     # Room for a full batch: 1,000 events at the edge's largest take about 1.2 MB, indented.
+    # Requests per second per field system on average, and at once (a batch is one request);
+    # `name:rate:burst,...` overrides them per system. Beyond: 429 with Retry-After.
+    rate_limit: float = Field(default=50.0, gt=0)
+    rate_burst: int = Field(default=100, ge=1)
+    rate_limits: str | None = None
     # Open live streams (dashboards, `wijkwacht watch`) the API serves at once; beyond, 503.
     sse_max_subscribers: int = Field(default=200, ge=1)
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
@@ -140,6 +145,19 @@ class Settings(BaseSettings):
                 f"must lie between {utc_text(EARLIEST_TIME)} and {utc_text(LATEST_TIME)}"
             )
         return value
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _rate_limits_form(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        parse_rate_limits(value)
+        return value
+
+    @cached_property
+    def rate_limits_per_system(self) -> dict[str, tuple[float, float]]:
+        """Field system → (requests a second, burst) where WIJKWACHT_RATE_LIMITS sets them."""
+        return parse_rate_limits(self.rate_limits) if self.rate_limits else {}
 
     @field_validator("api_keys", "admin_keys")
     @classmethod
@@ -295,6 +313,23 @@ class Settings(BaseSettings):
 
 def _names(text: str) -> list[str]:
     return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def parse_rate_limits(text: str) -> dict[str, tuple[float, float]]:
+    """Parse `name:rate:burst,...`: a positive rate and a burst of at least one request."""
+    limits = {}
+    for item in text.split(","):
+        parts = item.strip().split(":")
+        if len(parts) != 3 or not _NAME.match(parts[0]):
+            raise ValueError(f"entry {item.strip()!r} is not name:rate:burst")
+        try:
+            rate, burst = float(parts[1]), float(parts[2])
+        except ValueError:
+            raise ValueError(f"entry {item.strip()!r}: rate and burst must be numbers") from None
+        if not (rate > 0 and burst >= 1):
+            raise ValueError(f"entry {item.strip()!r}: rate must be > 0 and burst ≥ 1")
+        limits[parts[0]] = (rate, burst)
+    return limits
 
 
 def parse_api_keys(text: str) -> list[tuple[str, str]]:

@@ -198,6 +198,8 @@ def settings_env(settings: object) -> dict[str, str]:
         "WIJKWACHT_WORKER_STORE": settings.worker_store,
         "WIJKWACHT_WORKER_METRICS_PORT": str(settings.worker_metrics_port),
         "WIJKWACHT_API_TRANSACTIONS": str(settings.api_transactions).lower(),
+        "WIJKWACHT_RATE_LIMIT": str(settings.rate_limit),
+        "WIJKWACHT_RATE_BURST": str(settings.rate_burst),
     }
     if settings.kafka_bootstrap:
         env["WIJKWACHT_KAFKA_BOOTSTRAP"] = settings.kafka_bootstrap

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from events.registry import Registries
 from service.http.headers import SecurityHeaders
+from service.http.limits import RateLimiter
 from service.http.ports import ApiParts
 from service.http.problems import Problem
 from service.http.routers import events, live, process, totals
@@ -53,6 +54,9 @@ def build_api(settings: Settings, registries: Registries, parts: ApiParts) -> Fa
     app.state.settings = settings
     app.state.registries = registries
     app.state.parts = parts
+    app.state.limiter = RateLimiter(
+        settings.rate_limit, settings.rate_burst, settings.rate_limits_per_system
+    )
     _answer_errors_as_problems(app)
     for router in (events.router, live.router, totals.router, process.router):
         app.include_router(router)

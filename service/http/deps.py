@@ -8,6 +8,7 @@ from fastapi import Depends, Header, Request
 
 from events.registry import Registries
 from service.http.intake import field_system_for
+from service.http.limits import RateLimiter
 from service.http.ports import ApiParts
 from service.settings import Settings
 
@@ -30,6 +31,14 @@ def _parts(request: Request) -> ApiParts:
 SettingsDep = Annotated[Settings, Depends(_settings)]
 RegistriesDep = Annotated[Registries, Depends(_registries)]
 Parts = Annotated[ApiParts, Depends(_parts)]
+
+
+def _limiter(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.limiter
+    return limiter
+
+
+Limiter = Annotated[RateLimiter, Depends(_limiter)]
 
 
 def _operator(settings: SettingsDep, authorization: Annotated[str | None, Header()] = None) -> str:

@@ -61,6 +61,7 @@ REJECTION_REASONS = {
     413: "too-large",
     415: "unsupported-media-type",
     422: "invalid",
+    429: "too-many-requests",
     503: "unavailable",
 }
 

@@ -326,3 +326,13 @@ def test_live_streams_beyond_the_cap_get_503_with_retry_after(tmp_path: Path) ->
     assert refused.status_code == 503 and refused.headers["retry-after"] == "10"
     assert refused.headers["content-type"] == PROBLEM
     assert len(held) == api.live.subscriber_count == 2
+
+
+def test_a_field_system_over_its_rate_limit_gets_429_with_retry_after(tmp_path: Path) -> None:
+    api = start(tmp_path, rate_limits="handhaving-app:0.5:2")
+    with api.client:
+        answers = [post(api, factories.report(f"RL-{n}"), SINGLE) for n in range(3)]
+    assert [a["status"] for a in answers] == [202, 202, 429]
+    assert answers[2]["headers"]["retry-after"] == "2"  # type: ignore[index]
+    assert answers[2]["type"] == PROBLEM
+    assert len(api.writer.written) == 2

@@ -202,3 +202,11 @@ def test_a_store_url_is_never_printed_with_its_password(monkeypatch: pytest.Monk
     result = CliRunner().invoke(app, ["reconcile", "--year", "2022"])
     assert result.exit_code == 1 and "cannot be reached" in result.output
     assert "s3cret" not in result.output
+
+
+@pytest.mark.parametrize("value", ["handhaving-app:50", "x:0:10", "y:5:0.5", "Bad:1:1", "z:a:b"])
+def test_a_bad_rate_limit_stops_the_process(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("WIJKWACHT_RATE_LIMITS", value)
+    result = CliRunner().invoke(app, ["migrate"])
+    assert result.exit_code == 2
+    assert result.output.startswith("wijkwacht: WIJKWACHT_RATE_LIMITS:"), result.output

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, Request
 
 from events.binding import BATCH_CONTENT_TYPE, MAX_BATCH, STRUCTURED_CONTENT_TYPE
 from service.http import metrics
-from service.http.deps import Parts, RegistriesDep, SettingsDep
+from service.http.deps import Limiter, Parts, RegistriesDep, SettingsDep
 from service.http.intake import field_system_for, parse_body, read_body, validate_events
 from service.http.metrics import kind_label
 from service.http.problems import Problem
@@ -45,11 +45,20 @@ async def post_events(
     settings: SettingsDep,
     registries: RegistriesDep,
     parts: Parts,
+    limiter: Limiter,
     authorization: Annotated[str | None, Header()] = None,
 ) -> Accepted:
     documents: list[Any] = []
     try:
         field_system = field_system_for(authorization, settings.field_system_keys)
+        if wait := limiter.retry_after(field_system):
+            raise Problem(
+                429,
+                "Too Many Requests",
+                f"{field_system!r} sends more than its rate limit; send again in {wait} s "
+                "(batches of up to 1,000 events count as one request)",
+                headers={"Retry-After": str(wait)},
+            )
         body = await read_body(request, settings.max_body_bytes)
         documents = await _off_the_loop(
             len(body), parse_body, body, request.headers.get("content-type", "")
