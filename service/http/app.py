@@ -87,4 +87,6 @@ def _answer_errors_as_problems(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        return Problem(exc.status_code, str(exc.detail), str(exc.detail)).response(request.url.path)
+        # Keep the exception's headers: a 405 must say which methods are allowed (`Allow`).
+        problem = Problem(exc.status_code, str(exc.detail), str(exc.detail), headers=exc.headers)
+        return problem.response(request.url.path)

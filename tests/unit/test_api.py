@@ -336,3 +336,9 @@ def test_a_field_system_over_its_rate_limit_gets_429_with_retry_after(tmp_path: 
     assert answers[2]["headers"]["retry-after"] == "2"  # type: ignore[index]
     assert answers[2]["type"] == PROBLEM
     assert len(api.writer.written) == 2
+
+
+def test_405_says_which_methods_are_allowed(api: Api) -> None:
+    answer = api.client.delete("/v1/totals", params={"year": 2022})
+    assert answer.status_code == 405 and answer.headers["content-type"] == PROBLEM
+    assert answer.headers["allow"] == "GET"
