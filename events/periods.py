@@ -12,12 +12,15 @@ LOCAL = ZoneInfo("Europe/Amsterdam")
 Scope = Literal["year", "month", "week", "day"]
 SCOPES: tuple[Scope, ...] = ("year", "month", "week", "day")
 # The label of each scope's periods, as the API takes and shows them.
+# [0-9], not \d: Python's \d takes every Unicode digit.
 PERIOD_PATTERNS: dict[str, str] = {
-    "year": r"\d{4}",
-    "month": r"\d{4}-(0[1-9]|1[0-2])",
-    "week": r"\d{4}-W(0[1-9]|[1-4]\d|5[0-3])",
-    "day": r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])",
+    "year": r"[0-9]{4}",
+    "month": r"[0-9]{4}-(0[1-9]|1[0-2])",
+    "week": r"[0-9]{4}-W(0[1-9]|[1-4][0-9]|5[0-3])",
+    "day": r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])",
 }
+# A period of any scope (a JSON Schema pattern: anchored, as JSON Schema patterns are not).
+ANY_PERIOD_PATTERN = "^(" + "|".join(f"(?:{p})" for p in PERIOD_PATTERNS.values()) + ")$"
 PERIOD_EXAMPLES = {"year": "2022", "month": "2022-12", "week": "2022-W52", "day": "2022-12-31"}
 
 
@@ -65,6 +68,14 @@ def check_period(scope: str, label: str) -> str:
     if not re.fullmatch(PERIOD_PATTERNS[scope], label):
         raise ValueError(f"{label!r} is not a {scope} like {PERIOD_EXAMPLES[scope]}")
     return label
+
+
+def scope_of(label: str) -> Scope | None:
+    """The scope of whose periods `label` has the form (2022-W52: week), or None."""
+    for scope in SCOPES:
+        if re.fullmatch(PERIOD_PATTERNS[scope], label):
+            return scope
+    return None
 
 
 def current_period(scope: str, now: datetime | None = None) -> str:
