@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from events.registry import Registries
 from service.http.headers import SecurityHeaders
 from service.http.limits import RateLimiter
+from service.http.openapi import install as install_openapi
 from service.http.ports import ApiParts
 from service.http.problems import Problem
 from service.http.routers import events, live, process, totals
@@ -58,6 +59,7 @@ def build_api(settings: Settings, registries: Registries, parts: ApiParts) -> Fa
         settings.rate_limit, settings.rate_burst, settings.rate_limits_per_system
     )
     _answer_errors_as_problems(app)
+    install_openapi(app)
     for router in (events.router, live.router, totals.router, process.router):
         app.include_router(router)
 
@@ -88,5 +90,7 @@ def _answer_errors_as_problems(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         # Keep the exception's headers: a 405 must say which methods are allowed (`Allow`).
-        problem = Problem(exc.status_code, str(exc.detail), str(exc.detail), headers=exc.headers)
+        problem = Problem(
+            exc.status_code, str(exc.detail), str(exc.detail), headers=dict(exc.headers or {})
+        )
         return problem.response(request.url.path)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal, get_args
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request
 
+from events.kinds import KINDS
+from events.limits import CODE_PATTERN
 from events.registry import Registries
 from service.http.intake import field_system_for
 from service.http.limits import RateLimiter
@@ -41,9 +43,27 @@ def _limiter(request: Request) -> RateLimiter:
 Limiter = Annotated[RateLimiter, Depends(_limiter)]
 
 
-def _operator(settings: SettingsDep, authorization: Annotated[str | None, Header()] = None) -> str:
+def _operator(
+    settings: SettingsDep,
+    # Documented as the security scheme, not as a parameter.
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> str:
     """The operator whose key (WIJKWACHT_ADMIN_KEYS) is presented; Problem 401 otherwise."""
     return field_system_for(authorization, settings.operator_keys)
 
 
 Operator = Annotated[str, Depends(_operator)]
+
+
+# The filters of the read endpoints. A kind is one of the counted kinds; a category or wijk
+# has the form of a registry code (any such code is taken: the rows of codes that are not,
+# or no longer, in the registries are simply none or old ones).
+Kind = Literal["handhavingsmelding", "cameraincident", "jaarwisselingsschade"]
+assert get_args(Kind) == KINDS, "Kind and events.kinds.KINDS disagree"
+KindFilter = Annotated[Kind | None, Query(description="only this kind")]
+CategoryFilter = Annotated[
+    str | None, Query(pattern=CODE_PATTERN, description="only this category (a registry code)")
+]
+WijkFilter = Annotated[
+    str | None, Query(pattern=CODE_PATTERN, description="only this wijk (a registry code)")
+]

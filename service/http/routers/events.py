@@ -8,12 +8,12 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Header, Request
 
-from events.binding import BATCH_CONTENT_TYPE, MAX_BATCH, STRUCTURED_CONTENT_TYPE
 from service.http import metrics
 from service.http.deps import Limiter, Parts, RegistriesDep, SettingsDep
 from service.http.intake import field_system_for, parse_body, read_body, validate_events
 from service.http.metrics import kind_label
-from service.http.problems import Problem
+from service.http.openapi import FIELD_SYSTEM_KEY, event_bodies
+from service.http.problems import UNAUTHORIZED, Problem, answers
 from service.http.schemas import Accepted
 from service.kafka.errors import KafkaUnavailable
 from service.kafka.writer import first_sightings
@@ -28,17 +28,34 @@ OFF_THE_LOOP_BYTES = 64 * 1024  # about 60 events
     status_code=202,
     response_model=Accepted,
     summary="Submit one event or a batch of events",
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                STRUCTURED_CONTENT_TYPE: {"schema": {"type": "object"}},
-                BATCH_CONTENT_TYPE: {
-                    "schema": {"type": "array", "items": {"type": "object"}, "maxItems": MAX_BATCH}
-                },
-            },
-        }
-    },
+    responses=answers(
+        (
+            400,
+            "The body is not UTF-8 JSON, has a key twice in one object, is nested deeper "
+            "than 32 levels, or a batch is not a non-empty array",
+        ),
+        UNAUTHORIZED,
+        (403, "An event's `source` names another field system than the key's"),
+        (413, "The body exceeds WIJKWACHT_MAX_BODY_BYTES, or a batch holds more than 1,000 events"),
+        (415, "Another content type"),
+        (
+            422,
+            "An event is invalid: by its schema, or by a rule no JSON Schema can state "
+            "(registry codes, times within the window of the server's clock, a camera active "
+            "on the day); `errors` names each fault, and nothing is written",
+        ),
+        (
+            429,
+            "The field system sends more than its rate limit; nothing is written",
+            {"Retry-After": "Seconds to wait before sending again"},
+        ),
+        (
+            503,
+            "Kafka is unavailable or did not acknowledge; nothing is written, and sending "
+            "the same body again is safe",
+        ),
+    ),
+    openapi_extra={"requestBody": event_bodies(), "security": [{FIELD_SYSTEM_KEY: []}]},
 )
 async def post_events(
     request: Request,
@@ -46,7 +63,8 @@ async def post_events(
     registries: RegistriesDep,
     parts: Parts,
     limiter: Limiter,
-    authorization: Annotated[str | None, Header()] = None,
+    # Documented as the security scheme, not as a parameter.
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Accepted:
     documents: list[Any] = []
     try:

@@ -13,14 +13,22 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from sse_starlette.sse import EventSourceResponse
 
-from events.periods import Scope, check_period, current_period
+from events.periods import ANY_PERIOD_PATTERN, Scope, check_period, current_period, scope_of
 from service.domain.counting import CellKey
-from service.http.deps import Parts, SettingsDep
-from service.http.problems import Problem
+from service.http.deps import CategoryFilter, KindFilter, Parts, SettingsDep, WijkFilter
+from service.http.problems import BAD_QUERY, Problem, answers
 from service.read.live import LiveState, Row
 
 router = APIRouter(tags=["live"])
 SEND_TIMEOUT = 10.0
+SSE_EVENT = {  # one event of the stream
+    "type": "object",
+    "required": ["event", "data"],
+    "properties": {
+        "event": {"enum": ["snapshot", "rows"]},
+        "data": {"type": "string", "description": "JSON: a body of GET /v1/live"},
+    },
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,19 +55,33 @@ class LiveQuery:
 
 
 def _live_query(
-    scope: Annotated[Scope, Query()] = "year",
-    period: Annotated[str | None, Query(description="default: the current one")] = None,
-    kind: str | None = None,
-    category: str | None = None,
-    wijk: str | None = None,
+    scope: Annotated[
+        Scope, Query(description="the scope of the current period, when `period` is omitted")
+    ] = "year",
+    period: Annotated[
+        str | None,
+        Query(
+            description="a year, month, ISO week or day (2022, 2022-12, 2022-W52, 2022-12-31); "
+            "its form decides the scope. Default: the current period of `scope`",
+            # Documented only: a malformed period gets _period's 400, which says the form.
+            json_schema_extra={"pattern": ANY_PERIOD_PATTERN},
+        ),
+    ] = None,
+    kind: KindFilter = None,
+    category: CategoryFilter = None,
+    wijk: WijkFilter = None,
 ) -> LiveQuery:
-    return LiveQuery(scope, _period(scope, period), kind, category, wijk)
+    return LiveQuery(*_period(scope, period), kind, category, wijk)
 
 
 Selected = Annotated[LiveQuery, Depends(_live_query)]
 
 
-@router.get("/v1/live", summary="Running aggregates from the stream processors")
+@router.get(
+    "/v1/live",
+    summary="Running aggregates from the stream processors",
+    responses=answers(BAD_QUERY),
+)
 async def get_live(parts: Parts, query: Selected) -> dict[str, Any]:
     return {
         "scope": query.scope,
@@ -69,7 +91,24 @@ async def get_live(parts: Parts, query: Selected) -> dict[str, Any]:
     }
 
 
-@router.get("/v1/live/stream", summary="Server-Sent Events with the changed rows")
+@router.get(
+    "/v1/live/stream",
+    summary="Server-Sent Events with the changed rows",
+    description="First a `snapshot` event, then `rows` with the changed rows within a second "
+    "of a change; each has the body of GET /v1/live. The stream does not end by itself.",
+    response_class=EventSourceResponse,
+    responses={
+        200: {"content": {"text/event-stream": {"schema": SSE_EVENT}}},
+        **answers(
+            BAD_QUERY,
+            (
+                503,
+                "This API serves its maximum of live streams",
+                {"Retry-After": "Seconds to wait before trying again"},
+            ),
+        ),
+    },
+)
 async def live_stream(
     request: Request, parts: Parts, settings: SettingsDep, query: Selected
 ) -> EventSourceResponse:
@@ -103,14 +142,19 @@ async def live_stream(
     return EventSourceResponse(events(), ping=15, send_timeout=SEND_TIMEOUT)
 
 
-def _period(scope: str, period: str | None) -> str:
-    """The requested period in the scope's form, or the current one; Problem 400 if malformed."""
+def _period(scope: str, period: str | None) -> tuple[str, str]:
+    """The scope and period asked for: the period given, in the scope of its form (one
+    document, OpenAPI's, says what a period is: every form is taken, whatever `scope` says),
+    or the current one of `scope`; Problem 400 if the period has no scope's form."""
     if period is None:
-        return current_period(scope)
-    try:
-        return check_period(scope, period)
-    except ValueError as exc:
-        raise Problem(400, "Bad Request", f"period: {exc}") from None
+        return scope, current_period(scope)
+    found = scope_of(period)
+    if found is None:
+        try:
+            check_period(scope, period)  # says which form of `scope` was expected
+        except ValueError as exc:
+            raise Problem(400, "Bad Request", f"period: {exc}") from None
+    return found or scope, period
 
 
 def _as_of(live: LiveState) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from service.http import metrics
@@ -18,6 +18,18 @@ from storage.errors import StorageError
 from storage.repository import TotalsRepository
 
 router = APIRouter()
+READINESS = {
+    "type": "object",
+    "required": ["status", "checks", "pipeline"],
+    "properties": {
+        "status": {"enum": ["ready", "degraded", "unavailable"]},
+        "checks": {
+            "type": "object",
+            "properties": {"store": {"type": "boolean"}, "kafka": {"type": "boolean"}},
+        },
+        "pipeline": {"type": "object"},
+    },
+}
 
 
 @router.get("/v1/registries", summary="Wijken, categories per kind, cameras and teams")
@@ -25,7 +37,12 @@ def get_registries(registries: RegistriesDep) -> dict[str, Any]:
     return registries.model_dump(mode="json")
 
 
-@router.get("/metrics", summary="Prometheus metrics of this API process")
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics of this API process",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
 async def get_metrics(parts: Parts) -> Response:
     live = parts.live
     for partition, behind in (live.lag().get("partitions") or {}).items():
@@ -57,6 +74,13 @@ def healthz() -> dict[str, str]:
     description="`status` is `ready`, `degraded` (this process can serve, but `pipeline."
     "problems` names what an operator must look at: no worker, a growing lag, a store that "
     "stands still, quarantined rows) or `unavailable` (503).",
+    responses={
+        200: {"content": {"application/json": {"schema": READINESS}}},
+        503: {
+            "description": "Kafka or the store does not answer: `status` is `unavailable`",
+            "content": {"application/json": {"schema": READINESS}},
+        },
+    },
 )
 async def readyz(parts: Parts) -> Response:
     checks = {

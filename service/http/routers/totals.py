@@ -8,8 +8,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from service.http.deps import Operator, Parts
-from service.http.problems import Problem
+from service.http.deps import CategoryFilter, KindFilter, Operator, Parts, WijkFilter
+from service.http.openapi import OPERATOR_KEY
+from service.http.problems import BAD_QUERY, STORE_DOWN, UNAUTHORIZED, Problem, answers
 from service.http.schemas import (
     ChangeOut,
     ClosingOut,
@@ -27,6 +28,8 @@ from storage.repository import GROUPS, TotalsRepository, YearClosed
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["totals"])
 Year = Annotated[int, Query(ge=2000, le=2100)]
+GROUP = "(" + "|".join(GROUPS) + ")"
+GROUP_BY_PATTERN = f"^({GROUP}(,{GROUP})*)?$"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,18 +50,26 @@ class Selection:
 
 
 def _selection(
-    group_by: Annotated[str, Query(pattern=r"^(|[a-z,]+)$")] = "kind,category,wijk",
-    kind: str | None = None,
-    category: str | None = None,
-    wijk: str | None = None,
+    group_by: Annotated[
+        str,
+        Query(
+            description="any of kind, category, wijk, comma-separated; empty: one total",
+            # Documented only: _selection's 400 names the groups that are not allowed.
+            json_schema_extra={"pattern": GROUP_BY_PATTERN},
+        ),
+    ] = "kind,category,wijk",
+    kind: KindFilter = None,
+    category: CategoryFilter = None,
+    wijk: WijkFilter = None,
 ) -> Selection:
-    groups = [g for g in group_by.split(",") if g]
+    groups = group_by.split(",") if group_by else []
     unknown = [g for g in groups if g not in GROUPS]
     if unknown:
         raise Problem(
             400,
             "Bad Request",
-            f"group_by: cannot group by {', '.join(unknown)}; use any of {', '.join(GROUPS)}",
+            f"group_by: cannot group by {', '.join(g or '(nothing)' for g in unknown)}; "
+            f"use any of {', '.join(GROUPS)}",
         )
     return Selection(groups, kind, category, wijk)
 
@@ -66,7 +77,12 @@ def _selection(
 Selected = Annotated[Selection, Depends(_selection)]
 
 
-@router.get("/v1/totals", response_model=TotalsOut, summary="Yearly totals from the store")
+@router.get(
+    "/v1/totals",
+    response_model=TotalsOut,
+    summary="Yearly totals from the store",
+    responses=answers(BAD_QUERY, STORE_DOWN),
+)
 def get_totals(parts: Parts, year: Year, selection: Selected) -> TotalsOut:
     totals = selection.of(parts.repository, year)
     return TotalsOut(
@@ -82,6 +98,7 @@ def get_totals(parts: Parts, year: Year, selection: Selected) -> TotalsOut:
     "/v1/totals/compare",
     response_model=CompareOut,
     summary="Two years side by side, with the difference and the percentage change",
+    responses=answers(BAD_QUERY, STORE_DOWN),
 )
 def get_compare(parts: Parts, year: Year, base: Year, selection: Selected) -> CompareOut:
     this, before = selection.of(parts.repository, year), selection.of(parts.repository, base)
@@ -115,7 +132,13 @@ def get_compare(parts: Parts, year: Year, base: Year, selection: Selected) -> Co
     response_model=ClosingOut,
     status_code=201,
     summary="Close a year (operators only): freeze its totals as published",
-    responses={409: {"description": "The year is closed already"}},
+    responses=answers(
+        (400, "The year is not one of 2000-2100"),
+        UNAUTHORIZED,
+        (409, "The year is closed already"),
+        STORE_DOWN,
+    ),
+    openapi_extra={"security": [{OPERATOR_KEY: []}]},
 )
 def close(
     parts: Parts, operator: Operator, year: Annotated[int, Path(ge=2000, le=2100)]
