@@ -41,20 +41,16 @@ def run_tool(command: list[str], what: str, timeout: float = 120.0) -> str:
 
 def existing_bindings(java: str, jars: Path, bootstrap: str, command_config: Path) -> set[Binding]:
     """Every ALLOW binding from any host now on the cluster, as `Binding`s."""
-    out = run_tool(
-        java_command(
-            java,
-            jars,
-            ACL_COMMAND,
-            "--bootstrap-server",
-            bootstrap,
-            "--command-config",
-            str(command_config),
-            "--list",
-        ),
-        "listing the ACLs",
-    )
+    out = _acl_tool(java, jars, bootstrap, command_config, ["--list"], "listing the ACLs")
     return parse_acl_list(out)
+
+
+def _acl_tool(
+    java: str, jars: Path, bootstrap: str, config: Path, args: Sequence[str], what: str
+) -> str:
+    """Kafka's AclCommand against `bootstrap`, signed in with the client file `config`."""
+    command = [ACL_COMMAND, "--bootstrap-server", bootstrap, "--command-config", str(config)]
+    return run_tool(java_command(java, jars, *command, *args), what)
 
 
 def parse_acl_list(text: str) -> set[Binding]:
@@ -80,17 +76,5 @@ def apply_bindings(
     present = existing_bindings(java, jars, bootstrap, command_config)
     missing = [b for b in wanted if b not in present]
     for batch in acl_command_batches(missing):
-        run_tool(
-            java_command(
-                java,
-                jars,
-                ACL_COMMAND,
-                "--bootstrap-server",
-                bootstrap,
-                "--command-config",
-                str(command_config),
-                *batch,
-            ),
-            "adding ACLs",
-        )
+        _acl_tool(java, jars, bootstrap, command_config, batch, "adding ACLs")
     return missing, [b for b in wanted if b in present]
