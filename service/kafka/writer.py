@@ -118,8 +118,8 @@ class EventWriter:
                 producer = await self._start(transactional_id)
                 events = [event for request in waiting for event in request.events]
                 await asyncio.wait_for(self._send_all(producer, events), timeout=30)
-            except (KafkaUnavailable, KafkaError, TimeoutError) as exc:
-                log.warning("writing %d requests failed: %s", len(waiting), exc)
+            except Exception as exc:  # whatever it was, the committer lives on for the next
+                log.warning("writing %d requests failed: %r", len(waiting), exc)
                 # Its state is unknown (in a transaction, fenced, failed): a new producer
                 # under the same id aborts whatever it left open.
                 if transactional_id in self._producers:
