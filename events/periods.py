@@ -70,14 +70,6 @@ def check_period(scope: str, label: str) -> str:
     return label
 
 
-def scope_of(label: str) -> Scope | None:
-    """The scope of whose periods `label` has the form (2022-W52: week), or None."""
-    for scope in SCOPES:
-        if re.fullmatch(PERIOD_PATTERNS[scope], label):
-            return scope
-    return None
-
-
 def current_period(scope: str, now: datetime | None = None) -> str:
     """The period of `scope` that holds now, in local time."""
     return periods_of(now or datetime.now(LOCAL)).label(scope)

@@ -13,7 +13,7 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from sse_starlette.sse import EventSourceResponse
 
-from events.periods import ANY_PERIOD_PATTERN, Scope, check_period, current_period, scope_of
+from events.periods import ANY_PERIOD_PATTERN, Scope, check_period, current_period
 from service.domain.counting import CellKey
 from service.http.deps import CategoryFilter, KindFilter, Parts, SettingsDep, WijkFilter
 from service.http.problems import BAD_QUERY, Problem, answers
@@ -61,8 +61,9 @@ def _live_query(
     period: Annotated[
         str | None,
         Query(
-            description="a year, month, ISO week or day (2022, 2022-12, 2022-W52, 2022-12-31); "
-            "its form decides the scope. Default: the current period of `scope`",
+            description="a period in the form of `scope`: a year, month, ISO week or day "
+            "(2022, 2022-12, 2022-W52, 2022-12-31); another form is refused with 400. "
+            "Default: the current period of `scope`",
             # Documented only: a malformed period gets _period's 400, which says the form.
             json_schema_extra={"pattern": ANY_PERIOD_PATTERN},
         ),
@@ -143,18 +144,14 @@ async def live_stream(
 
 
 def _period(scope: str, period: str | None) -> tuple[str, str]:
-    """The scope and period asked for: the period given, in the scope of its form (one
-    document, OpenAPI's, says what a period is: every form is taken, whatever `scope` says),
-    or the current one of `scope`; Problem 400 if the period has no scope's form."""
+    """The scope and period asked for: the period given, which must have the form of `scope`,
+    or the current one of `scope`; Problem 400 naming the form otherwise."""
     if period is None:
         return scope, current_period(scope)
-    found = scope_of(period)
-    if found is None:
-        try:
-            check_period(scope, period)  # says which form of `scope` was expected
-        except ValueError as exc:
-            raise Problem(400, "Bad Request", f"period: {exc}") from None
-    return found or scope, period
+    try:
+        return scope, check_period(scope, period)
+    except ValueError as exc:
+        raise Problem(400, "Bad Request", f"period: {exc}") from None
 
 
 def _as_of(live: LiveState) -> dict[str, Any]:
