@@ -224,6 +224,10 @@ def test_no_one_connects_without_a_password_the_right_password_and_a_trusted_bro
     assert not asyncio.run(_connects(good | {"ssl_context": untrusting}))
 
 
+PRODUCER = "org.apache.kafka.tools.ConsoleProducer"
+CONSUMER = "org.apache.kafka.tools.consumer.ConsoleConsumer"
+
+
 def test_kafkas_console_tools_take_the_client_files(
     secured: tuple[LocalBroker, Settings],
 ) -> None:
@@ -231,66 +235,35 @@ def test_kafkas_console_tools_take_the_client_files(
     java = shutil.which("java")
     assert java is not None
     topics = Topics(NAMESPACE)
-    produced = subprocess.run(
-        java_command(
-            java,
-            broker.jars,
-            "org.apache.kafka.tools.ConsoleProducer",
-            "--bootstrap-server",
-            broker.bootstrap,
-            "--topic",
-            topics.events,
-            "--producer.config",
-            str(broker.client_file(KAFKA_ONLY)),
-        ),
-        input="from-the-console\n",
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+
+    def console(tool: str, topic: str, *args: str, text: str | None = None) -> Any:
+        """One of Kafka's console tools against the secured broker."""
+        command = [tool, "--bootstrap-server", broker.bootstrap, "--topic", topic, *args]
+        return subprocess.run(
+            java_command(java, broker.jars, *command),
+            input=text,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    producer_config = ("--producer.config", str(broker.client_file(KAFKA_ONLY)))
+    produced = console(PRODUCER, topics.events, *producer_config, text="from-the-console\n")
     assert produced.returncode == 0, produced.stderr[-2000:]
-    consumed = subprocess.run(
-        java_command(
-            java,
-            broker.jars,
-            "org.apache.kafka.tools.consumer.ConsoleConsumer",
-            "--bootstrap-server",
-            broker.bootstrap,
-            "--topic",
-            topics.events,
-            "--from-beginning",
-            "--max-messages",
-            "1000",
-            "--timeout-ms",
-            "8000",
-            "--consumer.config",
-            str(broker.client_file("wijkwacht-worker")),
-            "--group",
-            topics.worker_group,
-        ),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    consumed = console(
+        CONSUMER,
+        topics.events,
+        "--from-beginning",
+        "--max-messages",
+        "1000",
+        "--timeout-ms",
+        "8000",
+        "--consumer.config",
+        str(broker.client_file("wijkwacht-worker")),
+        "--group",
+        topics.worker_group,
     )
     assert "from-the-console" in consumed.stdout, consumed.stderr[-2000:]
-    refused = subprocess.run(
-        java_command(
-            java,
-            broker.jars,
-            "org.apache.kafka.tools.ConsoleProducer",
-            "--bootstrap-server",
-            broker.bootstrap,
-            "--topic",
-            topics.state,
-            "--producer.config",
-            str(broker.client_file(KAFKA_ONLY)),
-        ),
-        input="not-allowed\n",
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    refused = console(PRODUCER, topics.state, *producer_config, text="not-allowed\n")
     assert "TopicAuthorizationException" in refused.stderr + refused.stdout

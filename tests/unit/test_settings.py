@@ -12,6 +12,16 @@ def make(**values: object) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
+def one_line_naming(variable: str) -> str:
+    """Run a command with the environment as set; it must stop at start (exit 2) with one
+    line naming `variable`, which is returned."""
+    result = CliRunner().invoke(app, ["migrate"])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"wijkwacht: {variable}:"), result.output
+    return lines[0]
+
+
 def test_defaults_are_the_embedded_ones(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("KAFKA_BOOTSTRAP", "DATABASE_URL", "API_PORT", "DATA_DIR", "TOPIC_PARTITIONS"):
         monkeypatch.delenv(f"WIJKWACHT_{name}", raising=False)
@@ -70,10 +80,7 @@ def test_invalid_setting_stops_with_one_line_naming_it(
     monkeypatch: pytest.MonkeyPatch, variable: str, value: str
 ) -> None:
     monkeypatch.setenv(variable, value)
-    result = CliRunner().invoke(app, ["migrate"])
-    assert result.exit_code == 2
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"wijkwacht: {variable}:"), result.output
+    one_line_naming(variable)
 
 
 def test_the_api_window_follows_the_clock_within_the_static_window() -> None:
@@ -106,11 +113,8 @@ def test_a_time_window_setting_out_of_range_stops_the_process(
     monkeypatch: pytest.MonkeyPatch, variable: str, value: str, reason: str
 ) -> None:
     monkeypatch.setenv(variable, value)
-    result = CliRunner().invoke(app, ["migrate"])
-    assert result.exit_code == 2
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"wijkwacht: {variable}:"), result.output
-    assert reason in lines[0]
+    line = one_line_naming(variable)
+    assert reason in line
 
 
 @pytest.mark.parametrize(
@@ -163,11 +167,8 @@ def test_an_unusable_kafka_sign_in_stops_with_one_line_naming_the_setting(
 ) -> None:
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
-    result = CliRunner().invoke(app, ["migrate"])
-    assert result.exit_code == 2
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"wijkwacht: {variable}:"), result.output
-    assert reason in lines[0]
+    line = one_line_naming(variable)
+    assert reason in line
 
 
 def test_every_client_gets_the_same_sign_in(tmp_path: Path) -> None:
