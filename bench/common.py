@@ -7,7 +7,7 @@ import os
 import random
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -18,24 +18,32 @@ from events.binding import to_kafka
 from events.models import parse_event
 from events.registry import load_registries
 from service.devtools.broker import LocalBroker
-from service.settings import Settings
+from service.kafka.clientfile import kafka_config_for
+from service.kafka.topics import Topics
+from service.settings import ADMIN_PRINCIPAL, Settings
 from tests import factories
-from tests.support import Process, free_port, settings_env
+from tests.support import FIELD_SYSTEMS, Process, free_port, settings_env
 
 REGISTRIES = load_registries()
 Record = tuple[bytes, bytes, list[tuple[str, bytes]]]
 
 
 @contextmanager
-def local_broker() -> Iterator[tuple[str, Path]]:
-    """A private Kafka broker for one benchmark run: (bootstrap, data dir)."""
+def local_broker(secure: bool = False) -> Iterator[tuple[LocalBroker, Path]]:
+    """A private Kafka broker for one benchmark run, PLAINTEXT or secured as `wijkwacht
+    broker` runs it (SASL_SSL, SCRAM, ACLs): (broker, data dir)."""
     data = Path(tempfile.mkdtemp(prefix="wijkwacht-bench-"))
-    settings = Settings(_env_file=None, data_dir=data, local_broker_port=free_port(2))
-    broker = LocalBroker(settings, secure=False)
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        data_dir=data,
+        local_broker_port=free_port(2),
+        kafka_field_systems=FIELD_SYSTEMS,
+    )
+    broker = LocalBroker(settings, secure=secure)
     broker.start()
     try:
         broker.wait_ready(timeout=90)
-        yield broker.bootstrap, data
+        yield broker, data
     finally:
         broker.stop()
 
@@ -62,9 +70,11 @@ def distinct_incidents(count: int, seed: int = 1) -> Iterator[Record]:
         yield to_kafka(parse_event(raw, REGISTRIES))
 
 
-async def _produce(bootstrap: str, topic: str, records: Iterable[Record]) -> float:
+async def _produce(
+    options: dict[str, Any], topic_of: Callable[[Record], str], records: Iterable[Record]
+) -> float:
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap,
+        **options,
         acks="all",
         enable_idempotence=True,
         linger_ms=20,
@@ -74,7 +84,9 @@ async def _produce(bootstrap: str, topic: str, records: Iterable[Record]) -> flo
     started = time.perf_counter()
     try:
         pending = []
-        for key, value, headers in records:
+        for record in records:
+            key, value, headers = record
+            topic = topic_of(record)
             pending.append(await producer.send(topic, value, key=key, headers=headers))
             if len(pending) >= 20_000:
                 await asyncio.gather(*pending)
@@ -85,9 +97,26 @@ async def _produce(bootstrap: str, topic: str, records: Iterable[Record]) -> flo
     return time.perf_counter() - started
 
 
-def produce(bootstrap: str, topic: str, records: Iterable[Record]) -> float:
-    """Produce records (a list, or a generator for runs too large to hold); seconds taken."""
-    return asyncio.run(_produce(bootstrap, topic, records))
+def produce(settings: Settings, records: Iterable[Record]) -> float:
+    """Produce records (a list, or a generator for runs too large to hold) each to its field
+    system's input topic, as the operator; seconds taken."""
+    topics = Topics(settings.namespace)
+
+    def topic_of(record: Record) -> str:
+        source = dict(record[2])["ce_source"].decode()
+        return topics.input(source.rsplit(":systeem:", 1)[1])
+
+    return asyncio.run(_produce(client_options(settings), topic_of, records))
+
+
+def produce_to(settings: Settings, topic: str, records: Iterable[Record]) -> float:
+    """Produce records to one topic; seconds taken."""
+    return asyncio.run(_produce(client_options(settings), lambda _: topic, records))
+
+
+def client_options(settings: Settings) -> dict[str, Any]:
+    """aiokafka options of the operator on the run's broker, PLAINTEXT or secured."""
+    return kafka_config_for(settings, ADMIN_PRINCIPAL).client_options()
 
 
 def cpu_seconds(pid: int) -> float:
@@ -103,10 +132,16 @@ def peak_rss_mib(pid: int) -> float:
     return 0.0
 
 
-def bench_settings(bootstrap: str, data: Path, namespace: str, **extra: Any) -> Settings:
-    """Settings of a benchmark run: its private broker, a data dir and SQLite store of its own."""
+def bench_settings(broker: LocalBroker, data: Path, namespace: str, **extra: Any) -> Settings:
+    """Settings of a benchmark run: its private broker (with the namespace's ACLs when it is
+    secured: every process signs in as its own principal), a data dir and SQLite store of its
+    own, and an input topic per field system."""
+    if broker.secure:
+        broker.apply_acls(namespace)
     values: dict[str, Any] = {
-        "kafka_bootstrap": bootstrap,
+        "kafka_bootstrap": broker.bootstrap,
+        "kafka_clients_dir": broker.clients_dir if broker.secure else None,
+        "kafka_field_systems": FIELD_SYSTEMS,
         "namespace": namespace,
         "data_dir": data / "var",
         "database_url": f"sqlite:///{data / 'store.sqlite3'}",

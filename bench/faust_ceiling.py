@@ -19,7 +19,7 @@ from typing import Any
 import faust
 from faust.worker import Worker
 
-from bench.common import bench_settings, distinct_incidents, local_broker, produce
+from bench.common import bench_settings, distinct_incidents, local_broker, produce_to
 from service.bootstrap import Wiring
 from service.kafka.topics import Topics
 
@@ -30,14 +30,14 @@ def main() -> None:
     parser.add_argument("--mode", choices=["events", "take", "channel"], default="take")
     args = parser.parse_args()
     count, mode = args.events, args.mode
-    with local_broker() as (bootstrap, data):
-        settings = bench_settings(bootstrap, data, "ceiling", topic_partitions=6)
+    with local_broker() as (broker, data):
+        settings = bench_settings(broker, data, "ceiling", topic_partitions=6)
         asyncio.run(Wiring(settings).ensure_topics())
-        topic_name = Topics(settings.namespace).events
-        produce(bootstrap, topic_name, list(distinct_incidents(count)))
+        topic_name = Topics(settings.namespace).input("handhaving-app")
+        produce_to(settings, topic_name, list(distinct_incidents(count)))
         app = faust.App(
             f"ceiling-{mode}",
-            broker=f"kafka://{bootstrap}",
+            broker=f"kafka://{broker.bootstrap}",
             web_enabled=False,
             datadir=str(data / "faust"),
             consumer_auto_offset_reset="earliest",

@@ -130,12 +130,12 @@ def latencies(
     return result
 
 
-def run(rate: float, seconds: float, modes: list[bool]) -> list[dict[str, Any]]:
-    """One broker and worker; per mode (transactions on or off) an API of its own, posting
-    at `rate` for `seconds`."""
-    with local_broker() as (bootstrap, data):
+def run(rate: float, seconds: float, modes: list[bool], secure: bool) -> list[dict[str, Any]]:
+    """One broker (PLAINTEXT, or secured) and worker; per mode (transactions on or off) an
+    API of its own, posting at `rate` for `seconds`."""
+    with local_broker(secure) as (broker, data):
         settings = bench_settings(
-            bootstrap, data, "latency", api_port=free_port(), api_keys=f"handhaving-app:{KEY}"
+            broker, data, "latency", api_port=free_port(), api_keys=f"handhaving-app:{KEY}"
         )
         asyncio.run(Wiring(settings).ensure_topics())
         worker = start_worker(settings, data / "worker.log")
@@ -206,9 +206,21 @@ def main() -> None:
         default="both",
         help="the API's writes in one Kafka transaction per request, or not, or both in turn",
     )
+    parser.add_argument(
+        "--kafka",
+        choices=["plaintext", "secured", "both"],
+        default="plaintext",
+        help="the broker PLAINTEXT, secured as `wijkwacht broker` runs it, or both in turn",
+    )
     args = parser.parse_args()
     modes = {"on": [True], "off": [False], "both": [True, False]}[args.transactions]
-    print(json.dumps(run(args.rate, args.seconds, modes), indent=2))
+    kafka = {"plaintext": [False], "secured": [True], "both": [False, True]}[args.kafka]
+    results = [
+        {"kafka": "SASL_SSL (SCRAM-SHA-512), ACLs" if secure else "PLAINTEXT", **result}
+        for secure in kafka
+        for result in run(args.rate, args.seconds, modes, secure)
+    ]
+    print(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

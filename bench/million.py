@@ -42,7 +42,7 @@ def until_through(settings: Settings, events: int) -> None:
     group = Topics(settings.namespace).worker_group
     while True:
         with contextlib.suppress(Exception):  # the group coordinator may still be settling
-            if asyncio.run(committed(settings.bootstrap, group)) >= events:
+            if asyncio.run(committed(settings, group)) >= events:
                 return
         time.sleep(0.5)
 
@@ -65,12 +65,10 @@ def stored(settings: Settings) -> dict[tuple[str | None, ...], tuple[int, int, i
 
 
 def run(events: int, store: str) -> dict[str, object]:
-    with local_broker() as (bootstrap, data):
-        settings = bench_settings(bootstrap, data, "million", worker_store=store)
+    with local_broker() as (broker, data):
+        settings = bench_settings(broker, data, "million", worker_store=store)
         asyncio.run(Wiring(settings).ensure_topics())
-        produce_seconds = produce(
-            bootstrap, Topics(settings.namespace).events, distinct_incidents(events)
-        )
+        produce_seconds = produce(settings, distinct_incidents(events))
         worker = start_worker(settings, data / "worker-1.log")
         try:
             started, cpu_started = time.perf_counter(), cpu_seconds(worker.pid)

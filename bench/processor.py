@@ -68,11 +68,13 @@ def build_records(events: int, partitions: int, seed: int = 1) -> list[InputReco
     retries = rnd.sample(mixed, k=events - len(mixed))
     mixed += retries
     records = []
-    next_offset = dict.fromkeys(range(partitions), 0)
+    next_offset: dict[tuple[str, int], int] = {}
     for key, value, headers in mixed:
         partition = zlib.crc32(key) % partitions
-        records.append(InputRecord(key, value, headers, partition, next_offset[partition]))
-        next_offset[partition] += 1
+        lane = dict(headers)["ce_source"].decode().rsplit(":systeem:", 1)[1]
+        offset = next_offset.get((lane, partition), 0)
+        records.append(InputRecord(key, value, headers, partition, offset, lane))
+        next_offset[(lane, partition)] = offset + 1
     return records
 
 

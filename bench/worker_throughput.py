@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import json
 import time
+from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer
@@ -21,6 +22,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from bench.common import (
     bench_settings,
+    client_options,
     cpu_seconds,
     distinct_incidents,
     local_broker,
@@ -30,12 +32,13 @@ from bench.common import (
 )
 from service.bootstrap import Wiring
 from service.kafka.topics import Topics
+from service.settings import Settings
 
 
-async def raw_ceiling(bootstrap: str, topic: str, count: int) -> float:
+async def raw_ceiling(settings: Settings, topics: list[str], count: int) -> float:
     consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
+        *topics,
+        **client_options(settings),
         group_id="bench-ceiling",
         enable_auto_commit=False,
         auto_offset_reset="earliest",
@@ -59,8 +62,8 @@ async def raw_ceiling(bootstrap: str, topic: str, count: int) -> float:
         await consumer.stop()
 
 
-async def committed(bootstrap: str, group: str) -> int:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def committed(settings: Settings, group: str) -> int:
+    admin = AIOKafkaAdminClient(**client_options(settings))
     await admin.start()
     try:
         offsets = await admin.list_consumer_group_offsets(group)
@@ -69,19 +72,19 @@ async def committed(bootstrap: str, group: str) -> int:
         await admin.close()
 
 
-def run(events: int, partitions: int) -> dict[str, float]:
-    with local_broker() as (bootstrap, data):
-        settings = bench_settings(bootstrap, data, "bench", topic_partitions=partitions)
+def run(events: int, partitions: int, secure: bool) -> dict[str, Any]:
+    with local_broker(secure) as (broker, data):
+        settings = bench_settings(broker, data, "bench", topic_partitions=partitions)
         topics = Topics(settings.namespace)
-        asyncio.run(Wiring(settings).ensure_topics())
+        layout = asyncio.run(Wiring(settings).ensure_topics())
         records = list(distinct_incidents(events))
-        produce_seconds = produce(bootstrap, topics.events, records)
-        ceiling = asyncio.run(raw_ceiling(bootstrap, topics.events, events))
+        produce_seconds = produce(settings, records)
+        ceiling = asyncio.run(raw_ceiling(settings, layout.inputs, events))
 
         worker = start_worker(settings, data / "worker.log")
         try:
             started, cpu_started = time.perf_counter(), cpu_seconds(worker.pid)
-            while asyncio.run(committed(bootstrap, topics.worker_group)) < events:
+            while asyncio.run(committed(settings, topics.worker_group)) < events:
                 time.sleep(0.1)
             elapsed = time.perf_counter() - started
             cpu = cpu_seconds(worker.pid) - cpu_started
@@ -89,6 +92,7 @@ def run(events: int, partitions: int) -> dict[str, float]:
         finally:
             worker.stop()
     return {
+        "kafka": "SASL_SSL (SCRAM-SHA-512), ACLs" if secure else "PLAINTEXT",
         "events": events,
         "partitions": partitions,
         "produce_events_per_s": round(events / produce_seconds),
@@ -105,8 +109,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=300_000)
     parser.add_argument("--partitions", type=int, default=6)
+    parser.add_argument(
+        "--kafka",
+        choices=["plaintext", "secured", "both"],
+        default="plaintext",
+        help="the broker PLAINTEXT, secured as `wijkwacht broker` runs it, or both in turn",
+    )
     args = parser.parse_args()
-    print(json.dumps(run(args.events, args.partitions), indent=2))
+    modes = {"plaintext": [False], "secured": [True], "both": [False, True]}[args.kafka]
+    print(json.dumps([run(args.events, args.partitions, secure) for secure in modes], indent=2))
 
 
 if __name__ == "__main__":

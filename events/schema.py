@@ -60,8 +60,24 @@ def asyncapi(namespace: str = "wijkwacht") -> dict[str, Any]:
         "defaultContentType": "application/json",
         "channels": {
             "events": {
-                "address": f"{namespace}.events.v1",
-                "description": "Input: every revision and withdrawal of every incident.",
+                "address": f"{namespace}.events.v1.{{fieldSystem}}",
+                "description": (
+                    "Input: every revision and withdrawal of every incident, one topic per field "
+                    "system. A field system producing straight to Kafka signs in as itself and "
+                    "may write only its own topic (Kafka ACLs); the API writes there what the "
+                    "system posts. Only the system's own incidents count there: a record whose "
+                    "source names another field system goes to the dead letters as "
+                    "forbidden-source. Key: source + subject, so that every revision of an "
+                    "incident lands in one partition, in order."
+                ),
+                "parameters": {
+                    "fieldSystem": {
+                        "description": (
+                            "The field system's name, as at the end of its sources "
+                            "(`…:systeem:<name>`): 1 to 63 lowercase letters, digits and '-'."
+                        ),
+                    }
+                },
                 "messages": {name: {"$ref": f"#/components/messages/{name}"} for name in messages},
             },
             "deadLetters": {
@@ -80,9 +96,11 @@ def asyncapi(namespace: str = "wijkwacht") -> dict[str, Any]:
                                     "type": "string",
                                     "enum": [
                                         "invalid",
+                                        "forbidden-source",
                                         "wrong-key",
                                         "conflict-revision",
                                         "conflict-kind",
+                                        "processing-error",
                                     ],
                                 },
                                 "wijkwacht-error-detail": {"type": "string"},
@@ -96,7 +114,7 @@ def asyncapi(namespace: str = "wijkwacht") -> dict[str, Any]:
                 "address": f"{namespace}.state.v1",
                 "description": (
                     "The worker's state changelog (compacted): incident records and aggregate "
-                    "cells, absolute values stamped with the input offset. Internal."
+                    "cells, absolute values stamped with the input offsets. Internal."
                 ),
             },
         },

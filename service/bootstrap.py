@@ -8,16 +8,23 @@ settings.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from events.registry import Registries, load_registries
+from service.kafka.clientfile import kafka_config_for
 from service.kafka.config import KafkaConfig
 from service.kafka.retry import kafka_answers
-from service.kafka.topics import ensure_topics
-from service.settings import Settings
+from service.kafka.topics import Layout, ensure_topics
+from service.settings import (
+    ADMIN_PRINCIPAL,
+    API_PRINCIPAL,
+    LIVE_PRINCIPAL,
+    MATERIALISER_PRINCIPAL,
+    WORKER_PRINCIPAL,
+    Settings,
+)
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -34,14 +41,19 @@ class Wiring:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._kafka: dict[str, KafkaConfig] = {}
 
     @cached_property
     def registries(self) -> Registries:
         return load_registries(self.settings.registry_dir)
 
-    @cached_property
-    def kafka(self) -> KafkaConfig:
-        return KafkaConfig.from_settings(self.settings)
+    def kafka(self, principal: str) -> KafkaConfig:
+        """How one part of the process signs in to Kafka: as `principal`, from its client
+        file, or as the one identity the WIJKWACHT_KAFKA_* settings give (KafkaSignInError
+        when a client file is missing)."""
+        if principal not in self._kafka:
+            self._kafka[principal] = kafka_config_for(self.settings, principal)
+        return self._kafka[principal]
 
     @cached_property
     def engine(self) -> Engine:
@@ -64,11 +76,12 @@ class Wiring:
         upgrade(self.settings.store_url)
 
     async def kafka_ready(self) -> bool:
-        return await kafka_answers(self.kafka.client_options())
+        return await kafka_answers(self.kafka(API_PRINCIPAL).client_options())
 
-    async def ensure_topics(self) -> int:
-        """Create the missing topics; the input topic's partition count."""
-        return await ensure_topics(self.kafka)
+    async def ensure_topics(self) -> Layout:
+        """Create the missing topics, as an operator; the input topics and their partition
+        count."""
+        return await ensure_topics(self.kafka(ADMIN_PRINCIPAL))
 
     def api(self) -> FastAPI:
         """The HTTP API with its real collaborators: the Kafka writer, the live view read
@@ -78,13 +91,16 @@ class Wiring:
         from service.kafka.writer import EventWriter
         from service.read.live import LiveView
 
-        live = LiveView(self.kafka)
+        live = LiveView(self.kafka(LIVE_PRINCIPAL))
+        writer = EventWriter(
+            self.kafka(API_PRINCIPAL), transactional=self.settings.api_transactions
+        )
         parts = ApiParts(
             repository=self.repository,
-            writer=EventWriter(self.kafka, transactional=self.settings.api_transactions),
+            writer=writer,
             live=live,
             kafka_ready=self.kafka_ready,
-            background=(live.run, self._ensure_topics_quietly),
+            background=(live.run,),
         )
         return build_api(self.settings, self.registries, parts)
 
@@ -92,21 +108,21 @@ class Wiring:
         """Run one stream-processing worker until it is stopped."""
         from service.stream.worker import run_worker
 
-        run_worker(self.settings, self.kafka, self.registries, self.repository)
+        run_worker(
+            self.settings,
+            self.kafka(WORKER_PRINCIPAL),
+            self.kafka(MATERIALISER_PRINCIPAL),
+            self.registries,
+            self.repository,
+        )
 
     async def replay(self) -> dict[str, Any]:
         """Empty the derived data so that the next workers rebuild it from offset 0."""
         from service.stream.replay import replay
 
         local_state = self.settings.data_dir / "worker"
-        return await replay(self.kafka, self.repository, local_state)
+        return await replay(self.kafka(ADMIN_PRINCIPAL), self.repository, local_state)
 
     def close(self) -> None:
         if "engine" in self.__dict__:
             self.engine.dispose()
-
-    async def _ensure_topics_quietly(self) -> None:
-        try:
-            await asyncio.wait_for(self.ensure_topics(), timeout=30)
-        except Exception as exc:
-            log.warning("could not check the topics at start-up: %s", exc)

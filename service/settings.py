@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     kafka_cert_file: Path | None = None  # PEM client certificate, for mutual TLS
     kafka_key_file: Path | None = None  # its PEM private key
     kafka_check_hostname: bool = True  # the broker's certificate must name the host dialled
+    # A directory of Kafka client files, `<principal>.properties`: each part of a process then
+    # signs in as its own principal (the API's writer as wijkwacht-api, its live view as
+    # wijkwacht-live, ...). The secured local broker's `<data dir>/kafka/clients` is used
+    # without being set.
+    kafka_clients_dir: Path | None = None
     local_broker_port: int = Field(default=9092, ge=1024, le=65534)
     kafka_jars: Path | None = None
     registry_dir: Path | None = None

@@ -11,7 +11,7 @@ import pytest
 
 from service.devtools.broker import LocalBroker
 from service.settings import Settings
-from tests.support import PostgresCluster, free_port
+from tests.support import FIELD_SYSTEMS, PostgresCluster, free_port
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -32,23 +32,30 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Bootstrap address of a real single-node Apache Kafka broker started for this run."""
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBroker]:
+    """A real single-node Apache Kafka broker for this run, secured as production runs it:
+    SASL_SSL, SCRAM, ACLs (each test namespace gets the production ACLs)."""
     data_dir = tmp_path_factory.mktemp("kafka")
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         data_dir=data_dir,
         local_broker_port=free_port(2),
+        kafka_field_systems=FIELD_SYSTEMS,
     )
-    # PLAINTEXT until the whole suite moves to the secured broker.
-    broker = LocalBroker(settings, secure=False)
+    broker = LocalBroker(settings)
     broker.start()
     try:
         broker.wait_ready(timeout=90)
-        print(f"\nApache Kafka {broker.version()} ready at {broker.bootstrap}")
-        yield broker.bootstrap
+        print(f"\nApache Kafka {broker.version()} ({broker.mode}) ready at {broker.bootstrap}")
+        yield broker
     finally:
         broker.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka(broker: LocalBroker) -> str:
+    """Bootstrap address of the session's broker."""
+    return broker.bootstrap
 
 
 @pytest.fixture(scope="session")
@@ -78,12 +85,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def settings(kafka: str, namespace: str, tmp_path: Path) -> Settings:
-    """Settings for a test on the real broker, with a SQLite store of its own (store tests
-    take `database_url` to run on both databases)."""
+def settings(broker: LocalBroker, namespace: str, tmp_path: Path) -> Settings:
+    """Settings for a test on the real secured broker, its processes signing in as their own
+    principals, with a SQLite store of its own (store tests take `database_url` to run on
+    both databases)."""
+    broker.apply_acls(namespace)
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
-        kafka_bootstrap=kafka,
+        kafka_bootstrap=broker.bootstrap,
+        kafka_clients_dir=broker.clients_dir,
+        kafka_field_systems=FIELD_SYSTEMS,  # each gets its input topic
         namespace=namespace,
         database_url=f"sqlite:///{tmp_path / 'store.sqlite3'}",
         data_dir=tmp_path / "var",

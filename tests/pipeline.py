@@ -55,7 +55,7 @@ def records_of(events: Sequence[Event], partition: int, first_offset: int) -> li
         if n % 2:
             value = json.dumps(event.to_cloudevent()).encode()
             headers = [("content-type", STRUCTURED_CONTENT_TYPE.encode())]
-        records.append(Record(key, value, headers, partition, first_offset + n))
+        records.append(Record(key, value, headers, partition, first_offset + n, event.field_system))
     return records
 
 

@@ -17,6 +17,9 @@ from typing import Any, TypeVar
 from service.devtools.broker import die_with_parent
 
 T = TypeVar("T")
+# The field systems of the tests: each is a principal of the tests' brokers, with an input
+# topic of its own in each test namespace.
+FIELD_SYSTEMS = "handhaving-app,camera-app,schade-app"
 
 
 def free_port(count: int = 1) -> int:
@@ -203,6 +206,10 @@ def settings_env(settings: object) -> dict[str, str]:
     }
     if settings.kafka_bootstrap:
         env["WIJKWACHT_KAFKA_BOOTSTRAP"] = settings.kafka_bootstrap
+    if settings.kafka_field_systems:
+        env["WIJKWACHT_KAFKA_FIELD_SYSTEMS"] = settings.kafka_field_systems
+    if settings.kafka_clients_dir:
+        env["WIJKWACHT_KAFKA_CLIENTS_DIR"] = str(settings.kafka_clients_dir)
     if settings.api_keys:
         env["WIJKWACHT_API_KEYS"] = settings.api_keys.get_secret_value()
     if settings.admin_keys:

@@ -19,26 +19,22 @@ from service.cli.common import DEV_FIELD_SYSTEM, configure_logging, fail, store,
 from service.settings import Settings
 from storage.engine import shown_url
 
+INSECURE_OPTION = typer.Option(
+    "--insecure/--secure",
+    help="the local broker on PLAINTEXT without sign-in or ACLs, for quick experiments only",
+)
 # Everything `run` started is gone this long after Ctrl-C or SIGTERM (orchestrators allow 10 s).
 STOP_SECONDS = 9.5
 BROKER_STOP_SECONDS = 4.0
 
 
 def broker(
-    insecure: Annotated[
-        bool,
-        typer.Option(
-            "--insecure/--secure",
-            help="PLAINTEXT without sign-in, or SASL_SSL with SCRAM and ACLs (credentials and "
-            "client files under <data dir>/kafka/)",
-        ),
-    ] = True,
+    insecure: Annotated[bool, INSECURE_OPTION] = False,
 ) -> None:
-    """Run the local single-node Apache Kafka broker until stopped (Ctrl-C or SIGTERM)."""
+    """Run the local single-node Apache Kafka broker until stopped (Ctrl-C or SIGTERM):
+    SASL_SSL with SCRAM and ACLs, its CA, credentials and client files under <data dir>/kafka/."""
     from service.devtools.broker import BrokerError, LocalBroker
-    from service.kafka.clientfile import local_kafka_config
     from service.kafka.topics import ensure_topics
-    from service.settings import ADMIN_PRINCIPAL
 
     wired = wiring()
     settings = wired.settings
@@ -48,29 +44,25 @@ def broker(
             "that cluster is used and no local broker starts"
         )
         return
-    # PLAINTEXT stays the default until `run` and the tests move to the secured broker.
     local = LocalBroker(settings, secure=not insecure)
     stop = _stop_on_signals()
     try:
         local.start()
         local.wait_ready()
-        if local.secure:  # only admin may create topics
-            asyncio.run(ensure_topics(local_kafka_config(settings, ADMIN_PRINCIPAL)))
-        else:
-            asyncio.run(wired.ensure_topics())
+        asyncio.run(ensure_topics(local.kafka_config()))  # as admin: nobody else may
     except BrokerError as exc:
         local.stop()
         fail(str(exc))
+    local.ready_file.write_text(f"{os.getpid()}\n")
     typer.echo(
         f"Apache Kafka {local.version()} ({local.mode}) ready at {local.bootstrap} "
         f"(log: {local.log_file})"
     )
     if local.secure:
-        typer.echo(
-            f"Client files: {local.client_file(ADMIN_PRINCIPAL).parent}/<principal>.properties"
-        )
+        typer.echo(f"Client files: {local.clients_dir}/<principal>.properties")
     while not stop.is_set() and local.process is not None and local.process.poll() is None:
         stop.wait(0.5)
+    local.ready_file.unlink(missing_ok=True)
     code = local.stop(timeout=STOP_SECONDS)
     if not stop.is_set():
         fail(f"the broker exited with code {code}; see {local.log_file}", 1)
@@ -79,15 +71,22 @@ def broker(
 
 def worker() -> None:
     """Run one faust stream-processing worker (several may run at once)."""
+    from service.kafka.errors import KafkaSignInError, TopicError
+
     wired = wiring()
     store(wired)
     configure_logging()
-    wired.run_worker()
+    try:
+        wired.run_worker()
+    except (KafkaSignInError, TopicError) as exc:
+        fail(str(exc), 1)
 
 
 def api() -> None:
     """Run the HTTP API and the operations dashboard."""
     import uvicorn
+
+    from service.kafka.errors import KafkaSignInError
 
     wired = wiring()
     store(wired)
@@ -97,8 +96,12 @@ def api() -> None:
         logging.getLogger(__name__).warning(
             "WIJKWACHT_API_KEYS is empty: POST /v1/events will answer 401 to everyone"
         )
+    try:
+        app = wired.api()
+    except KafkaSignInError as exc:
+        fail(str(exc), 1)
     uvicorn.run(
-        wired.api(),
+        app,
         host=settings.api_host,
         port=settings.api_port,
         log_level="info",
@@ -106,7 +109,7 @@ def api() -> None:
     )
 
 
-def run() -> None:
+def run(insecure: Annotated[bool, INSECURE_OPTION] = False) -> None:
     """Run broker (unless WIJKWACHT_KAFKA_BOOTSTRAP is set), worker and API together."""
     settings = wiring().settings
     env = dict(os.environ)
@@ -122,7 +125,7 @@ def run() -> None:
     stop = _stop_on_signals()
     try:
         if settings.uses_local_broker:
-            broker = _child([*command, "broker"], env)
+            broker = _child([*command, "broker", *(["--insecure"] if insecure else [])], env)
             _wait_for_broker(settings, broker, stop)
         for name in ("worker", "api"):
             services.append(_child([*command, name], env))
@@ -171,15 +174,20 @@ def _wait_for_broker(
     stop: threading.Event,
     timeout: float = 90.0,
 ) -> None:
-    from service.kafka.retry import kafka_answers
+    """Until `wijkwacht broker` says its broker, ACLs and topics are ready."""
+    from service.devtools.broker import LocalBroker
 
+    ready = LocalBroker(settings).ready_file
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and not stop.is_set():
         if process.poll() is not None:
             raise typer.Exit(1)
-        if asyncio.run(kafka_answers({"bootstrap_servers": settings.bootstrap}, quiet=True)):
-            return
-        time.sleep(0.5)
+        try:
+            if ready.read_text().strip() == str(process.pid):
+                return
+        except OSError:
+            pass
+        time.sleep(0.3)
     if not stop.is_set():
         fail(f"the local broker did not come up within {timeout:.0f}s", 1)
 

@@ -157,13 +157,14 @@ def _send(
     import httpx
 
     from service.devtools.senders import HttpSender, SendError, send_kafka
+    from service.kafka.errors import KafkaSignInError
 
     try:
         if target is Target.KAFKA:
             return asyncio.run(send_kafka(messages, wired.kafka, wired.registries, rate, advance))
         with httpx.Client(base_url=url, timeout=60) as client:
             return HttpSender(client, keys).send(messages, rate, advance)
-    except SendError as exc:
+    except (SendError, KafkaSignInError) as exc:
         fail(str(exc), 1)
 
 

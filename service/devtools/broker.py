@@ -17,18 +17,23 @@ import socket
 import subprocess
 import time
 import uuid
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 from service.devtools import security
 from service.devtools.tls import ensure_tls
 from service.kafka.acl import bindings
-from service.kafka.aclcommand import apply_bindings
-from service.kafka.clientfile import local_client_file, local_kafka_config
+from service.kafka.acladmin import apply_bindings
+from service.kafka.clientfile import client_file_config, local_client_file, local_mode_file
+from service.kafka.config import KafkaConfig
 from service.kafka.errors import KafkaAclError
 from service.kafka.retry import kafka_answers
 from service.settings import ADMIN_PRINCIPAL, Settings
 
 SECURE, INSECURE = "secure", "insecure"
+T = TypeVar("T")
 
 
 class BrokerError(Exception):
@@ -60,17 +65,32 @@ class LocalBroker:
     def mode_file(self) -> Path:
         """Says how the storage was formatted, so that other processes can tell how to sign
         in; a data dir keeps its mode (a secured one holds the broker's own credential)."""
-        return self.home / "mode"
+        return local_mode_file(self.home.parent)
+
+    @property
+    def ready_file(self) -> Path:
+        """Holds the pid of `wijkwacht broker` once its broker, ACLs and topics are ready."""
+        return self.home / "ready"
+
+    @property
+    def clients_dir(self) -> Path:
+        return self.client_file(ADMIN_PRINCIPAL).parent
 
     def client_file(self, principal: str) -> Path:
         return local_client_file(self.home.parent, principal)
 
+    def kafka_config(self, principal: str = ADMIN_PRINCIPAL) -> KafkaConfig:
+        """How `principal` signs in to this broker (anyone, unsecured)."""
+        settings = self.settings.model_copy(
+            update={"data_dir": self.home.parent, "kafka_bootstrap": self.bootstrap}
+        )
+        if not self.secure:
+            return KafkaConfig.from_settings(settings)
+        return client_file_config(settings, self.client_file(principal))
+
     def client_options(self, principal: str = ADMIN_PRINCIPAL) -> dict[str, object]:
         """aiokafka options for signing in to this broker as `principal`."""
-        if not self.secure:
-            return {"bootstrap_servers": self.bootstrap}
-        settings = self.settings.model_copy(update={"data_dir": self.home.parent})
-        return local_kafka_config(settings, principal).client_options()
+        return self.kafka_config(principal).client_options()
 
     @property
     def bootstrap(self) -> str:
@@ -98,31 +118,13 @@ class LocalBroker:
     def _config(self) -> Path:
         logs = self.home / "logs"
         logs.mkdir(parents=True, exist_ok=True)
-        lines = {
-            "process.roles": "broker,controller",
-            "node.id": "1",
-            "controller.quorum.voters": f"1@127.0.0.1:{self.controller_port}",
+        lines = node_properties(str(logs), f"127.0.0.1:{self.controller_port}") | {
             "listeners": (
                 f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}"
             ),
             "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
-            "controller.listener.names": "CONTROLLER",
             "inter.broker.listener.name": "PLAINTEXT",
             "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
-            "log.dirs": str(logs),
-            "num.partitions": "1",
-            "auto.create.topics.enable": "false",
-            "offsets.topic.replication.factor": "1",
-            "offsets.topic.num.partitions": "10",
-            "transaction.state.log.replication.factor": "1",
-            "transaction.state.log.min.isr": "1",
-            "transaction.state.log.num.partitions": "4",
-            # A transaction left open by a producer that died blocks committed readers until
-            # it is aborted: look for timed-out ones every second, not every ten.
-            "transaction.abort.timed.out.transaction.cleanup.interval.ms": "1000",
-            "group.initial.rebalance.delay.ms": "0",
-            "log.cleaner.dedupe.buffer.size": str(8 * 1024 * 1024),
-            "log.segment.bytes": str(64 * 1024 * 1024),
         }
         if self.secure:
             tls = ensure_tls(self.home / "tls")
@@ -189,13 +191,13 @@ class LocalBroker:
                 security.add_credential(self.java(), self.jars, self.home, self.bootstrap, name)
                 with self._known_file.open("a") as out:
                     out.write(name + "\n")
-        apply_bindings(
-            self.java(),
-            self.jars,
-            self.bootstrap,
-            self.client_file(ADMIN_PRINCIPAL),
-            bindings(self.settings.namespace, self.settings.field_systems),
-        )
+        self.apply_acls(self.settings.namespace)
+
+    def apply_acls(self, namespace: str) -> None:
+        """Wijkwacht's ACLs for `namespace` and the configured field systems (tests give each
+        namespace the production rules)."""
+        wanted = bindings(namespace, self.settings.field_systems)
+        _run_to_end(apply_bindings(self.client_options(), wanted))
 
     def start(self) -> None:
         self.version()
@@ -256,6 +258,42 @@ class LocalBroker:
         if self.process is not None and self.process.poll() is None:
             os.kill(self.process.pid, signal.SIGKILL)
             self.process.wait()
+
+
+def node_properties(log_dir: str, controller: str) -> dict[str, str]:
+    """The lines of a single combined broker and controller node other than its listeners:
+    `controller` is where it reaches its own controller (host:port)."""
+    return {
+        "process.roles": "broker,controller",
+        "node.id": "1",
+        "controller.quorum.voters": f"1@{controller}",
+        "controller.listener.names": "CONTROLLER",
+        "log.dirs": log_dir,
+        "num.partitions": "1",
+        "auto.create.topics.enable": "false",
+        "offsets.topic.replication.factor": "1",
+        "offsets.topic.num.partitions": "10",
+        "transaction.state.log.replication.factor": "1",
+        "transaction.state.log.min.isr": "1",
+        "transaction.state.log.num.partitions": "4",
+        # A transaction left open by a producer that died blocks committed readers until it
+        # is aborted: look for timed-out ones every second, not every ten.
+        "transaction.abort.timed.out.transaction.cleanup.interval.ms": "1000",
+        "group.initial.rebalance.delay.ms": "0",
+        "log.cleaner.dedupe.buffer.size": str(8 * 1024 * 1024),
+        "log.segment.bytes": str(64 * 1024 * 1024),
+    }
+
+
+def _run_to_end(work: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine from synchronous code, also where an event loop already runs in this
+    thread (a browser test's): then on a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(work)
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, work).result()
 
 
 def new_cluster_id() -> str:

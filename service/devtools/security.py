@@ -7,8 +7,8 @@ import os
 import secrets
 from pathlib import Path
 
+from service.devtools.kafkatools import java_command, run_tool
 from service.devtools.tls import TlsFiles
-from service.kafka.aclcommand import java_command, run_tool
 from service.kafka.clientfile import client_properties, local_client_file, write_client_file
 from service.settings import ADMIN_PRINCIPAL, BROKER_PRINCIPAL, SERVICE_PRINCIPALS, Settings
 
@@ -59,8 +59,17 @@ def scram_format_args(home: Path, names: list[str]) -> list[str]:
     ]
 
 
-def server_properties(home: Path, tls: TlsFiles, port: int, controller_port: int) -> dict[str, str]:
-    """The listeners, TLS, SASL and authorizer lines of the secured broker."""
+def server_properties(
+    home: Path,
+    tls: TlsFiles,
+    port: int,
+    controller_port: int,
+    *,
+    bind: str = "127.0.0.1",
+    advertise: str = "127.0.0.1",
+) -> dict[str, str]:
+    """The listeners, TLS, SASL and authorizer lines of the secured broker: listening on
+    `bind`, known to clients (and to itself, whose certificate must name it) as `advertise`."""
     broker = password(home, BROKER_PRINCIPAL)
     scram = f'org.apache.kafka.common.security.scram.ScramLoginModule required username="{BROKER_PRINCIPAL}" password="{broker}";'  # noqa: E501
     # The controller listener cannot use SCRAM: its credentials live in the metadata log that
@@ -72,8 +81,8 @@ def server_properties(home: Path, tls: TlsFiles, port: int, controller_port: int
         f'username="{BROKER_PRINCIPAL}" password="{broker}" user_{BROKER_PRINCIPAL}="{broker}";'
     )
     return {
-        "listeners": f"SASL_SSL://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
-        "advertised.listeners": f"SASL_SSL://127.0.0.1:{port}",
+        "listeners": f"SASL_SSL://{bind}:{port},CONTROLLER://{bind}:{controller_port}",
+        "advertised.listeners": f"SASL_SSL://{advertise}:{port}",
         "listener.security.protocol.map": "CONTROLLER:SASL_SSL,SASL_SSL:SASL_SSL",
         "inter.broker.listener.name": "SASL_SSL",
         "sasl.enabled.mechanisms": MECHANISM,

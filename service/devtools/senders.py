@@ -19,9 +19,11 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from events.binding import BATCH_CONTENT_TYPE, MAX_BATCH, STRUCTURED_CONTENT_TYPE, to_kafka
+from events.kinds import ENFORCEMENT
 from events.models import parse_event
 from events.registry import Registries
 from service.devtools.simulation import Message, Role
+from service.devtools.simulation.options import FIELD_SYSTEMS
 from service.kafka.config import KafkaConfig
 
 Advance = Callable[[int], None]
@@ -181,29 +183,46 @@ def kafka_record(message: Message, registries: Registries) -> Record:
     return key, orjson.dumps(document), headers
 
 
+def field_system_of(message: Message) -> str:
+    """Whose record this is: the name at the end of its `source` (poison without a readable
+    source is sent as the field system that reports its kind, as a broken one would)."""
+    source = str(message.document.get("source", ""))
+    if ":systeem:" in source:
+        return source.rsplit(":systeem:", 1)[1]
+    return FIELD_SYSTEMS.get(message.kind, FIELD_SYSTEMS[ENFORCEMENT])
+
+
 async def send_kafka(
     messages: Iterable[Message],
-    kafka: KafkaConfig,
+    sign_in: Callable[[str], KafkaConfig],
     registries: Registries,
     rate: float,
     advance: Advance,
 ) -> Tally:
-    """Produce to the input topic with acks from all in-sync replicas, idempotently."""
-    topic = kafka.topics.events
-    producer = AIOKafkaProducer(
-        **kafka.client_options(
-            acks="all", enable_idempotence=True, linger_ms=20, request_timeout_ms=30000
-        )
-    )
-    try:
-        await asyncio.wait_for(producer.start(), timeout=30)
-        await asyncio.wait_for(producer.partitions_for(topic), timeout=30)
-    except (KafkaError, OSError, TimeoutError) as exc:
-        await producer.stop()
-        raise SendError(
-            f"cannot produce to {topic} at {kafka.bootstrap} "
-            f"(is the service running and the topic there?): {type(exc).__name__} {exc}"
-        ) from exc
+    """Produce with acks from all in-sync replicas, idempotently, each record as its own field
+    system would: signed in as that system (`sign_in` says how), to its own input topic."""
+    producers: dict[str, AIOKafkaProducer] = {}
+
+    async def producer_of(system: str) -> tuple[AIOKafkaProducer, str]:
+        kafka = sign_in(system)
+        topic = kafka.topics.input(system)
+        if system not in producers:
+            producer = AIOKafkaProducer(
+                **kafka.client_options(
+                    acks="all", enable_idempotence=True, linger_ms=20, request_timeout_ms=30000
+                )
+            )
+            producers[system] = producer
+            try:
+                await asyncio.wait_for(producer.start(), timeout=30)
+                await asyncio.wait_for(producer.partitions_for(topic), timeout=30)
+            except (KafkaError, OSError, TimeoutError) as exc:
+                raise SendError(
+                    f"{system} cannot produce to {topic} at {kafka.bootstrap} "
+                    f"(is the service running and the topic there?): {type(exc).__name__} {exc}"
+                ) from exc
+        return producers[system], topic
+
     tally = Tally()
     pacer = Pacer(rate)
     in_flight: list[tuple[asyncio.Future[Any], Role]] = []
@@ -225,6 +244,7 @@ async def send_kafka(
         for message in messages:
             await asyncio.sleep(pacer.delay(tally.sent))
             key, value, headers = kafka_record(message, registries)
+            producer, topic = await producer_of(field_system_of(message))
             future = await producer.send(topic, value, key=key, headers=headers)
             in_flight.append((future, message.role))
             tally.sent += 1
@@ -232,5 +252,6 @@ async def send_kafka(
                 await settle()
         await settle()
     finally:
-        await producer.stop()
+        for producer in producers.values():
+            await producer.stop()
     return tally

@@ -46,21 +46,31 @@ class TlsFiles:
         return self.directory / "broker-key.pem"
 
 
-def ensure_tls(directory: Path) -> TlsFiles:
-    """The CA and broker certificate under `directory`: reused when valid, else made anew
-    (a new CA means every client file must trust it again: they all point at `ca.pem`)."""
+def ensure_tls(directory: Path, hosts: tuple[str, ...] = HOSTS) -> TlsFiles:
+    """The CA and broker certificate (for `hosts` and 127.0.0.1) under `directory`: reused
+    when valid, else made anew (a new CA means every client file must trust it again: they
+    all point at `ca.pem`)."""
     files = TlsFiles(directory)
     directory.mkdir(parents=True, exist_ok=True)
     os.chmod(directory, 0o700)
     ca = _load_valid(files.ca_cert, files.ca_key)
     if ca is None:
         ca = _new_ca(files)
-        _new_broker(files, ca)
+        _new_broker(files, ca, hosts)
         return files
     broker = _load_valid(files.broker_cert, files.broker_key)
-    if broker is None or broker[0].issuer != ca[0].subject:
-        _new_broker(files, ca)
+    if broker is None or broker[0].issuer != ca[0].subject or _names(broker[0]) != set(hosts):
+        _new_broker(files, ca, hosts)
     return files
+
+
+def _names(cert: x509.Certificate) -> set[str]:
+    """The DNS names a certificate is for."""
+    try:
+        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return set()
+    return set(names.get_values_for_type(x509.DNSName))
 
 
 def new_ca(name: str) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
@@ -104,15 +114,19 @@ def _new_ca(files: TlsFiles) -> tuple[x509.Certificate, ec.EllipticCurvePrivateK
     return cert, key
 
 
-def _new_broker(files: TlsFiles, ca: tuple[x509.Certificate, ec.EllipticCurvePrivateKey]) -> None:
+def _new_broker(
+    files: TlsFiles,
+    ca: tuple[x509.Certificate, ec.EllipticCurvePrivateKey],
+    hosts: tuple[str, ...],
+) -> None:
     ca_cert, ca_key = ca
     key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.now(UTC)
-    names: list[x509.GeneralName] = [x509.DNSName(host) for host in HOSTS]
+    names: list[x509.GeneralName] = [x509.DNSName(host) for host in hosts]
     names += [x509.IPAddress(ipaddress.ip_address(address)) for address in ADDRESSES]
     cert = (
         x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0])]))
         .issuer_name(ca_cert.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())

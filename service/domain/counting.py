@@ -5,6 +5,13 @@ State is kept per input partition. Every value written is absolute and stamped w
 offset that last changed it, so re-applying an input record is a no-op: that is what makes the
 aggregates exact under at-least-once delivery (docs/architecture.md, "Why the aggregates are
 exact").
+
+Each field system has an input topic of its own, its lane (named after it), and only its own
+incidents count there: every record of an incident is in one lane, in one partition, in
+order, so an incident's stamp is one offset. Partition p of every lane is processed by the one
+worker that owns partition p of the state, and a cell sums incidents of several lanes, whose
+offsets say nothing about each other: a cell's stamp holds one offset per lane (a version
+vector), and a cell only ever moves forward in each of them.
 """
 
 from __future__ import annotations
@@ -69,11 +76,37 @@ def _cells(kind: str, category: str, wijk: str, periods: Periods) -> tuple[CellK
     return tuple(CellKey(kind, category, wijk, scope, periods.label(scope)) for scope in SCOPES)
 
 
+Stamp = dict[str, int]  # input lane → offset of its last record applied; never changed in place
+
+
+def applied(stamp: Stamp, lane: str, offset: int) -> bool:
+    """Whether the record at `offset` of `lane` is reflected in a value with this stamp."""
+    return stamp.get(lane, -1) >= offset
+
+
+def advanced(stamp: Stamp, lane: str, offset: int) -> Stamp:
+    """The stamp of a value once the record at `offset` of `lane` has changed it."""
+    if len(stamp) == 1 and lane in stamp:  # the common case: one lane
+        return {lane: offset}
+    return {**stamp, lane: offset}
+
+
+MAX_VERSION = 2**63 - 1  # a signed 64-bit column holds it, as it holds a Kafka offset
+
+
+def version(stamp: Stamp) -> int:
+    """A number that grows with every change of a cell: readers that get the same cell more
+    than once (the store, the live view) keep the one with the highest. Every change raises
+    one lane's offset, so the sum of (offset + 1) over the lanes grows too. It saturates at
+    MAX_VERSION, which the lanes' offsets together reach only after 2**63 input records."""
+    return min(sum(stamp.values()) + len(stamp), MAX_VERSION)
+
+
 class Cell(NamedTuple):
-    """An aggregate's absolute value, stamped with the input offset that last changed it."""
+    """An aggregate's absolute value, stamped with the input records that changed it last."""
 
     figures: Figures
-    offset: int
+    stamp: Stamp
 
 
 @dataclass(slots=True)
@@ -85,7 +118,7 @@ class Incident:
     event_id: str
     kind: str | None
     contribution: Contribution | None
-    offset: int
+    offset: int  # in the incident's lane: the only one it is ever changed from
 
 
 @dataclass(slots=True)
@@ -106,7 +139,8 @@ class Decision:
 
 
 def apply_revision(current: Incident | None, event: Revision, offset: int) -> Decision:
-    """Decide what an event at input `offset` does to its incident and to the aggregates."""
+    """Decide what an event at `offset` of its incident's lane does to the incident and to
+    the aggregates."""
     if current is not None:
         if current.offset >= offset:
             return Decision(Outcome.REPLAYED, None, {})
@@ -139,13 +173,14 @@ def contribution_deltas(
     return {key: delta for key, delta in deltas.items() if delta}
 
 
-def apply_delta(cell: Cell | None, delta: Figures, offset: int) -> Cell | None:
-    """The cell after `delta` from input `offset`, or None if that offset was applied already."""
+def apply_delta(cell: Cell | None, delta: Figures, lane: str, offset: int) -> Cell | None:
+    """The cell after `delta` from `offset` of input `lane`, or None if that record was
+    applied already."""
     if cell is None:
-        return Cell(delta, offset)
-    if cell.offset >= offset:
+        return Cell(delta, {lane: offset})
+    if applied(cell.stamp, lane, offset):
         return None
-    return Cell(cell.figures + delta, offset)
+    return Cell(cell.figures + delta, advanced(cell.stamp, lane, offset))
 
 
 def revision_of(event: Event, wijk: str) -> Revision:

@@ -3,8 +3,7 @@ binding each principal needs to do its own job and nothing more."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from service.kafka.topics import Topics
@@ -49,18 +48,15 @@ class Grant:
     pattern: str = LITERAL
 
 
-def leader_topic(topics: Topics) -> str:
-    """faust's `LeaderAssignor` subscribes every worker to `<app id>-__assignor-__leader` so
-    that one member leads the assignment (faust/assignor/leader_assignor.py); the app id is
-    the worker group."""
-    return f"{topics.worker_group}-__assignor-__leader"
-
-
 def field_system_input(topics: Topics, field_system: str) -> Grant:
-    """Where one field system may write. Today every system writes the one input topic; when
-    each gets its own topic under the prefix `<namespace>.events.v1`, only this changes."""
-    del field_system  # every system shares the input topic for now
-    return Grant(TOPIC, topics.events, ("Write",))
+    """Where one field system may write: its own input topic, and nothing else."""
+    return Grant(TOPIC, topics.input(field_system), ("Write",))
+
+
+def inputs(topics: Topics, operation: str) -> Grant:
+    """`operation` on every input topic, present and future: the prefix ends in a dot, so a
+    later `events.v10` is not granted by accident."""
+    return Grant(TOPIC, topics.input_prefix, (operation,), PREFIXED)
 
 
 def grants(topics: Topics) -> dict[str, list[Grant]]:
@@ -70,16 +66,17 @@ def grants(topics: Topics) -> dict[str, list[Grant]]:
         # Each request body in one transaction under `<namespace>.api.<n>.<instance>`
         # (kafka/writer.py). Since Kafka 3.0 (KIP-679) idempotent and transactional producers
         # need no IdempotentWrite on the cluster: WRITE on a topic or transactional id does.
+        # The API writes what a field system posts to that system's topic, having checked that
+        # every event is the system's own.
         API_PRINCIPAL: [
-            Grant(TOPIC, topics.events, ("Write",)),
+            inputs(topics, "Write"),
             Grant(TRANSACTIONAL_ID, f"{topics.namespace}.api.", ("Describe", "Write"), PREFIXED),
         ],
         # faust reads the input in the worker group, recovers its table from the changelog
-        # (READ) and writes it, dead-letters records, and subscribes its leader topic.
+        # (READ) and writes it and dead-letters records.
         WORKER_PRINCIPAL: [
-            Grant(TOPIC, topics.events, ("Read",)),
+            inputs(topics, "Read"),
             Grant(GROUP, topics.worker_group, ("Read",)),
-            Grant(TOPIC, leader_topic(topics), ("Read",)),
             Grant(TOPIC, topics.state, ("Read", "Write")),
             Grant(TOPIC, topics.dlq, ("Write",)),
         ],
@@ -94,7 +91,7 @@ def grants(topics: Topics) -> dict[str, list[Grant]]:
         # that fetch needs READ on the input.
         LIVE_PRINCIPAL: [
             Grant(TOPIC, topics.state, ("Read",)),
-            Grant(TOPIC, topics.events, ("Read",)),
+            inputs(topics, "Read"),
             Grant(TOPIC, topics.dlq, ("Describe",)),
             Grant(GROUP, topics.worker_group, ("Describe",)),
             Grant(GROUP, topics.materialiser_group, ("Describe",)),
@@ -115,30 +112,6 @@ def bindings(namespace: str, field_systems: Iterable[str]) -> list[Binding]:
         for operation in grant.operations
     }
     return sorted(found)
-
-
-def acl_command_batches(missing: Sequence[Binding]) -> list[list[str]]:
-    """The fewest `kafka-acls --add` argument lists that create exactly `missing`: AclCommand
-    adds every principal × operation × resource of one call, so bindings are grouped by
-    equal operation sets, then by equal principal sets (each JVM costs seconds)."""
-    operations: dict[tuple[str, str, str, str], set[str]] = defaultdict(set)
-    for b in missing:
-        operations[(b.principal, b.resource_type, b.name, b.pattern)].add(b.operation)
-    principals: dict[tuple[str, str, str, frozenset[str]], set[str]] = defaultdict(set)
-    for (principal, kind, name, pattern), ops in operations.items():
-        principals[(kind, name, pattern, frozenset(ops))].add(principal)
-    resources: dict[tuple[str, frozenset[str], frozenset[str]], set[tuple[str, str]]]
-    resources = defaultdict(set)
-    for (kind, name, pattern, granted), users in principals.items():
-        resources[(pattern, granted, frozenset(users))].add((kind, name))
-    batches = []
-    for (pattern, granted, group), names in sorted(resources.items(), key=repr):
-        args = ["--add"]
-        args += [arg for user in sorted(group) for arg in ("--allow-principal", f"User:{user}")]
-        args += [arg for op in sorted(granted) for arg in ("--operation", op)]
-        args += [arg for kind, name in sorted(names) for arg in (f"--{kind}", name)]
-        batches.append([*args, "--resource-pattern-type", pattern])
-    return batches
 
 
 def kafka_acls_command(binding: Binding) -> str:

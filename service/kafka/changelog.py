@@ -8,8 +8,11 @@ order: after a crash the changelog holds a prefix of the writes, never a middle 
 Keys (fields joined by U+001F):
 - incident: `i`, source, subject;
 - cell: `c`, input partition, kind, category, wijk, scope, period.
-Values are compact JSON: a cell `[count, amount_cents, illegal_fireworks_cents, offset]`; an
-incident `{"r": revision, "id": event id, "k": kind, "c": contribution or null, "o": offset}`.
+Values are compact JSON: a cell `[count, amount_cents, illegal_fireworks_cents, stamp]`; an
+incident `{"r": revision, "id": event id, "k": kind, "c": contribution or null, "o": stamp}`.
+An incident's stamp is the offset in its lane of the last record that changed it; a cell's
+holds one offset per lane (`{"handhaving-app": 7, "camera-app": 3}`): see
+service/domain/counting.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any
 import orjson
 
 from events.periods import Periods
-from service.domain.counting import Cell, CellKey, Contribution, Incident
+from service.domain.counting import Cell, CellKey, Contribution, Incident, Stamp
 from service.domain.figures import Figures
 
 SEP = "\x1f"
@@ -64,13 +67,19 @@ def compact_json(value: Any) -> bytes:
     return memoryview(orjson.dumps(value)).tobytes()
 
 
+def decode_stamp(value: Any) -> Stamp:
+    if not isinstance(value, dict) or not all(isinstance(o, int) for o in value.values()):
+        raise ValueError(f"not a stamp: {value!r}")
+    return value
+
+
 def encode_cell(cell: Cell) -> bytes:
-    return compact_json([*cell.figures, cell.offset])
+    return compact_json([*cell.figures, cell.stamp])
 
 
 def decode_cell(raw: bytes) -> Cell:
-    count, amount, fireworks, offset = orjson.loads(raw)
-    return Cell(Figures(count, amount, fireworks), offset)
+    count, amount, fireworks, stamp = orjson.loads(raw)
+    return Cell(Figures(count, amount, fireworks), decode_stamp(stamp))
 
 
 def encode_incident(incident: Incident) -> bytes:
@@ -103,6 +112,12 @@ def decode_incident(raw: bytes) -> Incident:
 
 
 def incident_offset(raw: bytes) -> int:
-    """The input offset an incident record was written at, without decoding the rest."""
+    """The offset in its lane an incident record was written at, without decoding the rest."""
     offset: int = orjson.loads(raw)["o"]
     return offset
+
+
+def lane_of_incident(key: bytes) -> str:
+    """The lane (field system) of an incident's key: the only input that changes it."""
+    source, _ = parse_incident_key(key)
+    return source.rsplit(":systeem:", 1)[-1]

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from service.kafka.config import KafkaConfig
+from service.kafka.errors import KafkaSignInError
 from service.settings import Settings
 
 LOGIN_MODULE = "org.apache.kafka.common.security.scram.ScramLoginModule"
@@ -20,24 +21,6 @@ PLAIN_MODULE = "org.apache.kafka.common.security.plain.PlainLoginModule"
 def client_properties(bootstrap: str, username: str, password: str, ca_file: Path) -> str:
     """SASL_SSL with SCRAM-SHA-512, trusting the CA in `ca_file`, hostname verified."""
     return _properties(bootstrap, "SASL_SSL", "SCRAM-SHA-512", username, password, ca_file, True)
-
-
-def client_file_from_settings(settings: Settings, path: Path) -> None:
-    """The client file of the principal `settings` sign in as (for Kafka's own tools)."""
-    if settings.kafka_cert_file is not None:
-        raise ValueError("client certificates (mutual TLS) are not written to client files")
-    protocol = settings.kafka_security_protocol
-    sasl = protocol.startswith("SASL_")
-    text = _properties(
-        settings.bootstrap,
-        protocol,
-        settings.kafka_sasl_mechanism if sasl else None,
-        settings.kafka_username if sasl else None,
-        settings.kafka_password_secret() if sasl else None,
-        settings.kafka_ca_file,
-        settings.kafka_check_hostname,
-    )
-    write_client_file(path, text)
 
 
 def _properties(
@@ -120,12 +103,24 @@ def settings_fields(path: Path) -> dict[str, Any]:
 
 
 def settings_from_client_file(settings: Settings, path: Path) -> Settings:
-    """`settings` signing in the way the client file says."""
+    """`settings` signing in the way the client file says; WIJKWACHT_KAFKA_BOOTSTRAP, when
+    set, still says where the cluster is."""
     kept = settings.model_dump(exclude_unset=True)
     for name in list(kept):
-        if name.startswith("kafka_") and name not in ("kafka_jars", "kafka_field_systems"):
+        if name.startswith("kafka_") and name not in _NOT_SIGN_IN:
             del kept[name]
-    return Settings(_env_file=None, **(kept | settings_fields(path)))
+    fields = settings_fields(path)
+    if "kafka_bootstrap" in kept:
+        del fields["kafka_bootstrap"]
+    return Settings(_env_file=None, **(kept | fields))
+
+
+_NOT_SIGN_IN = ("kafka_jars", "kafka_field_systems", "kafka_bootstrap", "kafka_clients_dir")
+
+
+def client_file_config(settings: Settings, path: Path) -> KafkaConfig:
+    """`settings` signing in the way the client file at `path` says."""
+    return KafkaConfig.from_settings(settings_from_client_file(settings, path))
 
 
 def local_client_file(data_dir: Path, principal: str) -> Path:
@@ -133,10 +128,42 @@ def local_client_file(data_dir: Path, principal: str) -> Path:
     return data_dir / "kafka" / "clients" / f"{principal}.properties"
 
 
-def local_kafka_config(settings: Settings, principal: str) -> KafkaConfig:
-    """How `principal` reaches the secured local broker of `settings.data_dir`."""
-    path = local_client_file(settings.data_dir, principal)
-    return KafkaConfig.from_settings(settings_from_client_file(settings, path))
+def local_mode_file(data_dir: Path) -> Path:
+    """Says how the local broker's storage was formatted: `secure` or `insecure`."""
+    return data_dir / "kafka" / "mode"
+
+
+def clients_dir(settings: Settings) -> Path | None:
+    """Where the client files of this process's principals are: the configured directory,
+    else the secured local broker's; None when the WIJKWACHT_KAFKA_* settings say it all."""
+    if settings.kafka_clients_dir is not None:
+        return settings.kafka_clients_dir
+    if settings.uses_local_broker:
+        try:
+            secure = local_mode_file(settings.data_dir).read_text().strip() == "secure"
+        except OSError:
+            secure = False
+        if secure:
+            return local_client_file(settings.data_dir, "-").parent
+    return None
+
+
+def kafka_config_for(settings: Settings, principal: str) -> KafkaConfig:
+    """How `principal` reaches Kafka: from its client file when there is a directory of
+    them, else from the WIJKWACHT_KAFKA_* settings (one identity for the whole process)."""
+    directory = clients_dir(settings)
+    if directory is None:
+        return KafkaConfig.from_settings(settings)
+    path = directory / f"{principal}.properties"
+    if not path.is_file():
+        setting = (
+            "WIJKWACHT_KAFKA_CLIENTS_DIR" if settings.kafka_clients_dir else "the local broker"
+        )
+        raise KafkaSignInError(f"{setting}: no client file {path} for principal {principal}")
+    try:
+        return client_file_config(settings, path)
+    except ValueError as exc:  # a pydantic ValidationError names the setting in its first line
+        raise KafkaSignInError(f"{path}: {str(exc).splitlines()[0]}") from exc
 
 
 def _jaas_options(text: str) -> dict[str, str]:

@@ -24,6 +24,7 @@ class KafkaConfig:
     topics: Topics
     partitions: int  # of the input and state topics, when Wijkwacht creates them
     replication_factor: int
+    field_systems: tuple[str, ...] = ()  # each has an input topic of its own
     input_retention_ms: int = -1  # -1: forever
     dead_letter_retention_ms: int = 30 * DAY_MS
     security_protocol: str = "PLAINTEXT"
@@ -49,6 +50,7 @@ class KafkaConfig:
             topics=Topics(settings.namespace),
             partitions=settings.topic_partitions,
             replication_factor=settings.topic_replication_factor,
+            field_systems=tuple(settings.field_systems),
             input_retention_ms=_ms(settings.input_retention_days),
             dead_letter_retention_ms=_ms(settings.dead_letter_retention_days),
             security_protocol=protocol,

@@ -15,6 +15,10 @@ class TopicError(KafkaAdapterError):
     """A topic could not be created; the message names it and the broker's reason."""
 
 
+class KafkaSignInError(KafkaAdapterError):
+    """How a principal signs in to Kafka cannot be found; the message names the setting."""
+
+
 class KafkaAclError(KafkaAdapterError):
-    """ACLs or credentials could not be read or changed; the message says which tool failed
-    and its last lines."""
+    """ACLs or credentials could not be read or changed; the message says what failed and
+    the broker's or the tool's reason."""

@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import (
+    ClusterAuthorizationFailedError,
+    TopicAlreadyExistsError,
+    TopicAuthorizationFailedError,
+)
 
+from events.limits import FIELD_SYSTEM_PATTERN
 from service.kafka.errors import TopicError
 
 if TYPE_CHECKING:
     from service.kafka.config import KafkaConfig
 
 log = logging.getLogger(__name__)
+FIELD_SYSTEM = re.compile(FIELD_SYSTEM_PATTERN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,8 +32,26 @@ class Topics:
     namespace: str
 
     @property
-    def events(self) -> str:
-        return f"{self.namespace}.events.v1"
+    def input_prefix(self) -> str:
+        """Every input topic's name starts with this and a dot (prefixed ACLs use both)."""
+        return f"{self.namespace}.events.v1."
+
+    def input(self, field_system: str) -> str:
+        """A field system's input topic, its lane: the API writes there what the system posts,
+        the system itself may produce there directly, and nobody else may write it. The
+        worker counts there only the system's own incidents."""
+        return self.input_prefix + field_system
+
+    def lane_of(self, topic: str) -> str | None:
+        """The field system whose input topic this is, or None for a topic that is no input."""
+        name = topic.removeprefix(self.input_prefix)
+        if name != topic and FIELD_SYSTEM.fullmatch(name):
+            return name
+        return None
+
+    def inputs(self, field_systems: Iterable[str]) -> list[str]:
+        """The input topics of these field systems, sorted."""
+        return sorted(self.input(name) for name in set(field_systems))
 
     @property
     def dlq(self) -> str:
@@ -45,42 +71,72 @@ class Topics:
         return f"{self.namespace}.materialiser.v1"
 
 
+_NOT_ALLOWED = (TopicAuthorizationFailedError.errno, ClusterAuthorizationFailedError.errno)
+
+
 def _kept(milliseconds: int) -> dict[str, str]:
     return {"retention.ms": str(milliseconds)}
 
 
-async def ensure_topics(kafka: KafkaConfig) -> int:
-    """Create the topics that are missing; return the input topic's partition count, which
-    the state topic must share."""
+class Layout(NamedTuple):
+    """The input topics there are, and the partition count they and the state changelog
+    share: partition p of each is processed by the one worker that owns p."""
+
+    partitions: int
+    inputs: list[str]
+
+
+async def ensure_topics(kafka: KafkaConfig) -> Layout:
+    """Create the topics that are missing: each configured field system's input, the dead
+    letters and the state changelog. Input topics found on the cluster count too: a worker
+    need not be told every field system."""
     topics = kafka.topics
     admin = AIOKafkaAdminClient(**kafka.client_options(request_timeout_ms=15000))
     await admin.start()
     try:
-        existing = await admin.describe_topics([topics.events])
-        partitions = kafka.partitions
-        for description in existing:
-            if description.get("error_code") == 0 and description.get("partitions"):
-                partitions = len(description["partitions"])
-        rf = kafka.replication_factor
-        compacted = {"cleanup.policy": "compact"}
-        wanted = [
-            NewTopic(topics.events, partitions, rf, topic_configs=_kept(kafka.input_retention_ms)),
-            NewTopic(topics.dlq, 1, rf, topic_configs=_kept(kafka.dead_letter_retention_ms)),
-            NewTopic(topics.state, partitions, rf, topic_configs=compacted),
-        ]
         present = set(await admin.list_topics())
+        found = [topics.lane_of(t) for t in present]
+        inputs = topics.inputs([*kafka.field_systems, *(lane for lane in found if lane)])
+        there = [t for t in [*inputs, topics.state] if t in present]
+        counts = {
+            d["topic"]: len(d["partitions"])
+            for d in (await admin.describe_topics(there) if there else [])
+            if d.get("error_code") == 0 and d.get("partitions")
+        }
+        partitions = counts.get(topics.state) or max(counts.values(), default=kafka.partitions)
+        for name, count in sorted(counts.items()):
+            if count != partitions:
+                raise TopicError(
+                    f"topic {name} has {count} partitions, {topics.state} {partitions}: every "
+                    "input topic and the state topic must have the same number"
+                )
+        rf = kafka.replication_factor
+        kept = _kept(kafka.input_retention_ms)
+        wanted = [NewTopic(name, partitions, rf, topic_configs=kept) for name in inputs]
+        wanted += [
+            NewTopic(topics.dlq, 1, rf, topic_configs=_kept(kafka.dead_letter_retention_ms)),
+            NewTopic(topics.state, partitions, rf, topic_configs={"cleanup.policy": "compact"}),
+        ]
         for topic in wanted:
-            if topic.name in present:
-                continue
-            try:
-                response = await admin.create_topics([topic])
-            except TopicAlreadyExistsError:
-                continue
-            for name, code, *rest in response.topic_errors:
-                if code not in (0, TopicAlreadyExistsError.errno):
-                    message = rest[0] if rest and rest[0] else f"error code {code}"
-                    raise TopicError(f"cannot create topic {name}: {message}")
-            log.info("created topic %s (%d partitions)", topic.name, topic.num_partitions)
-        return partitions
+            if topic.name not in present:
+                await _create(admin, topic)
+        return Layout(partitions, inputs)
     finally:
         await admin.close()
+
+
+async def _create(admin: AIOKafkaAdminClient, topic: NewTopic) -> None:
+    try:
+        response = await admin.create_topics([topic])
+    except TopicAlreadyExistsError:
+        return
+    for name, code, *rest in response.topic_errors:
+        if code in _NOT_ALLOWED:
+            raise TopicError(
+                f"topic {name} is missing and this principal may not create it: "
+                "create the topics as an operator (`wijkwacht acl apply`)"
+            )
+        if code not in (0, TopicAlreadyExistsError.errno):
+            message = rest[0] if rest and rest[0] else f"error code {code}"
+            raise TopicError(f"cannot create topic {name}: {message}")
+    log.info("created topic %s (%d partitions)", topic.name, topic.num_partitions)

@@ -57,9 +57,10 @@ class _Request:
 
 
 class EventWriter:
-    """Writes the events of each request body in one Kafka transaction: readers of committed
-    records (the worker, the materialiser, the live view) see all of a body or none of it, also
-    when Kafka fails half-way. Acks from all in-sync replicas, idempotent.
+    """Writes the events of each request body, to its field system's input topic, in one
+    Kafka transaction: readers of committed records (the worker, the materialiser, the live
+    view) see all of a body or none of it, also when Kafka fails half-way. Acks from all
+    in-sync replicas, idempotent.
 
     Group commit: a transaction costs a few round trips to the transaction coordinator, and a
     transactional producer runs one at a time, so one transaction per request would hold
@@ -77,7 +78,7 @@ class EventWriter:
 
     def __init__(self, kafka: KafkaConfig, *, transactional: bool = True) -> None:
         self._kafka = kafka
-        self._topic = kafka.topics.events
+        self._topics = kafka.topics
         self._transactional = transactional  # see Settings.api_transactions
         self._instance = uuid.uuid4().hex[:12]
         self._queue: asyncio.Queue[_Request] | None = None
@@ -170,9 +171,8 @@ class EventWriter:
 
     async def _send(self, producer: AIOKafkaProducer, event: Event) -> asyncio.Future[Any]:
         key, value, headers = to_kafka(event)
-        future: asyncio.Future[Any] = await producer.send(
-            self._topic, value, key=key, headers=headers
-        )
+        topic = self._topics.input(event.field_system)  # the sender's: the API checked it
+        future: asyncio.Future[Any] = await producer.send(topic, value, key=key, headers=headers)
         return future
 
     async def close(self) -> None:

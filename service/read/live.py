@@ -11,13 +11,14 @@ from typing import Any, NamedTuple
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from service.domain.counting import Cell, CellKey
+from service.domain.counting import Cell, CellKey, Stamp, version
 from service.domain.figures import ZERO, Figures
 from service.kafka.changelog import (
     decode_cell,
     incident_offset,
     is_cell,
     is_incident,
+    lane_of_incident,
     parse_cell_key,
 )
 from service.kafka.config import KafkaConfig
@@ -56,12 +57,13 @@ class Aggregates:
         self._totals: dict[CellKey, Figures] = {}
         # The cells of each (scope, period): a request reads one period, never every cell.
         self._periods: dict[tuple[str, str], set[CellKey]] = {}
-        self.processed: dict[int, int] = {}  # partition → next input offset reflected
+        # (input lane, partition) → the next input offset reflected
+        self.processed: dict[tuple[str, int], int] = {}
 
     def apply(self, partition: int, where: CellKey, cell: Cell) -> bool:
         old = self._cells.get((partition, where))
-        self._seen(partition, cell.offset)
-        if old is not None and old.offset >= cell.offset:
+        self._seen(partition, cell.stamp)
+        if old is not None and version(old.stamp) >= version(cell.stamp):
             return False
         self._cells[(partition, where)] = cell
         before = old.figures if old is not None else ZERO
@@ -70,12 +72,13 @@ class Aggregates:
         self._totals[where] = self._totals.get(where, ZERO) + (cell.figures - before)
         return True
 
-    def _seen(self, partition: int, offset: int) -> None:
-        if offset + 1 > self.processed.get(partition, 0):
-            self.processed[partition] = offset + 1
+    def _seen(self, partition: int, stamp: Stamp) -> None:
+        for lane, offset in stamp.items():
+            if offset + 1 > self.processed.get((lane, partition), 0):
+                self.processed[(lane, partition)] = offset + 1
 
-    def seen_incident(self, partition: int, offset: int) -> None:
-        self._seen(partition, offset)
+    def seen_incident(self, lane: str, partition: int, offset: int) -> None:
+        self._seen(partition, {lane: offset})
 
     def row(self, where: CellKey) -> Row:
         return Row(where, self._totals.get(where, ZERO))
@@ -218,7 +221,8 @@ class LiveView(LiveState):
                     if self.aggregates.apply(partition, where, decode_cell(value)):
                         changed.add(where)
                 elif is_incident(key):
-                    self.aggregates.seen_incident(record.partition, incident_offset(value))
+                    lane = lane_of_incident(key)
+                    self.aggregates.seen_incident(lane, record.partition, incident_offset(value))
             except Exception as exc:
                 # Not written by a worker: skip it, or the view would stop here for good.
                 self.undecodable += 1

@@ -23,10 +23,13 @@ from service.read.health import GROWING_SECONDS, Pipeline, lag_growing
 class PipelineMonitor:
     INTERVAL = 1.0
 
-    def __init__(self, kafka: KafkaConfig, processed: Callable[[], dict[int, int]]) -> None:
+    def __init__(
+        self, kafka: KafkaConfig, processed: Callable[[], dict[tuple[str, int], int]]
+    ) -> None:
         self._kafka = kafka
         self._topics = kafka.topics
-        self._processed = processed  # partition → next input offset the live view reflects
+        # (input lane, partition) → next input offset the live view reflects
+        self._processed = processed
         self._history: deque[tuple[float, int]] = deque()
         self.lag: dict[str, Any] = {"events_behind": None, "error": "not measured yet"}
         self.pipeline = Pipeline()
@@ -64,11 +67,12 @@ class PipelineMonitor:
         self, admin: AIOKafkaAdminClient, consumer: AIOKafkaConsumer, probe: AIOKafkaConsumer
     ) -> None:
         topics = self._topics
-        partitions = consumer.partitions_for_topic(topics.events) or set()
+        partitions = consumer.partitions_for_topic(topics.state) or set()
         if not partitions:  # aiokafka has no public call that refreshes it
             await consumer._client.force_metadata_update()
-            partitions = consumer.partitions_for_topic(topics.events) or set()
-        inputs = [TopicPartition(topics.events, p) for p in sorted(partitions)]
+            partitions = consumer.partitions_for_topic(topics.state) or set()
+        lanes = sorted(t for t in await consumer.topics() if topics.lane_of(t) is not None)
+        inputs = [TopicPartition(t, p) for t in lanes for p in sorted(partitions)]
         states = [TopicPartition(topics.state, p) for p in sorted(partitions)]
         dlq = [
             TopicPartition(topics.dlq, p) for p in consumer.partitions_for_topic(topics.dlq) or ()
@@ -100,17 +104,22 @@ class PipelineMonitor:
         probe: AIOKafkaConsumer,
         ends: dict[TopicPartition, int],
     ) -> dict[str, int]:
-        """Per input partition, the events the workers have not reflected yet."""
+        """Per input partition, the events the workers have not reflected yet, keyed
+        `<field system>:<partition>`."""
         committed = await admin.list_consumer_group_offsets(self._topics.worker_group)
         processed = self._processed()
+        lane = {tp: self._topics.lane_of(tp.topic) or "" for tp in ends}  # inputs only
         done = {
-            tp: max(processed.get(tp.partition, 0), committed[tp].offset if tp in committed else 0)
+            tp: max(
+                processed.get((lane[tp], tp.partition), 0),
+                committed[tp].offset if tp in committed else 0,
+            )
             for tp in ends
         }
         lagging = {tp: done[tp] for tp, end in ends.items() if end > done[tp]}
         caught_up = await _nothing_to_process(probe, lagging, ends) if lagging else set()
         return {
-            str(tp.partition): 0 if tp in caught_up else max(end - done[tp], 0)
+            f"{lane[tp]}:{tp.partition}": 0 if tp in caught_up else max(end - done[tp], 0)
             for tp, end in sorted(ends.items())
         }
 

@@ -36,17 +36,17 @@ log = logging.getLogger(__name__)
 BatchHandler = Callable[[list[Any]], Awaitable[None]]
 
 
-def install_batch_drain(app: Any, topic: str, handler: BatchHandler) -> None:
-    """Route the messages of `topic` to `handler` in batches; it must ack each one
+def install_batch_drain(app: Any, topics: set[str], handler: BatchHandler) -> None:
+    """Route the messages of `topics` to `handler` in batches; it must ack each one
     (`app.consumer.ack(message)`) once its effects are written."""
     consumer = app.consumer
     # Consumer._drain_messages: the loop that feeds fetched messages to the conductor.
-    consumer._drain_messages = types.MethodType(_batch_drain(topic, handler), consumer)
+    consumer._drain_messages = types.MethodType(_batch_drain(topics, handler), consumer)
 
 
-def _batch_drain(topic: str, handler: BatchHandler) -> Callable[[Any, Any], Awaitable[None]]:
+def _batch_drain(topics: set[str], handler: BatchHandler) -> Callable[[Any, Any], Awaitable[None]]:
     async def drain(self: Any, fetcher: Any) -> None:
-        # Mirrors faust.transport.consumer.Consumer._drain_messages (0.15), batching `topic`;
+        # Mirrors faust.transport.consumer.Consumer._drain_messages (0.15), batching `topics`;
         # the private names below are the ones that method uses: the stop flags (_stopped),
         # the read offsets (_read_offset), gap tracking (_add_gap) and the commit counter
         # (_commit_every, _n_acked).
@@ -73,7 +73,7 @@ def _batch_drain(topic: str, handler: BatchHandler) -> Callable[[Any, Any], Awai
                     gap = offset - (r_offset or 0)
                     if gap > 1 and r_offset and acks_enabled_for(message.topic):
                         await self._add_gap(tp, r_offset + 1, offset)
-                    if message.topic == topic:
+                    if message.topic in topics:
                         track(message)  # pending until acked: rebalances wait for it
                         batch.append(message)
                     else:

@@ -19,6 +19,7 @@ from typing import Protocol
 from aiokafka import AIOKafkaConsumer
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
+from service.domain.counting import version
 from service.kafka.changelog import (
     decode_cell,
     decode_incident,
@@ -53,7 +54,7 @@ def year_cell(key: bytes, value: bytes | None) -> YearCell | None:
         count=cell.figures.count,
         amount_cents=cell.figures.amount_cents,
         illegal_fireworks_cents=cell.figures.illegal_fireworks_cents,
-        source_offset=cell.offset,
+        source_offset=version(cell.stamp),
     )
 
 

@@ -58,6 +58,7 @@ class Record:
     headers: Headers
     partition: int
     offset: int
+    lane: str  # the field system whose input topic it came from
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,9 +156,15 @@ class BatchProcessor:
             event = from_kafka(record.value, record.headers, self._registries)
         except InvalidEvent as exc:
             return Rejection("invalid", "; ".join(f"{e.field}: {e.message}" for e in exc.errors))
+        if event.field_system != record.lane:
+            return Rejection(
+                "forbidden-source",
+                f"source: {event.source} is not field system {record.lane}, whose topic this "
+                "is; a field system may only report its own incidents",
+            )
         if record.key != event.incident_key.encode():
             return Rejection("wrong-key", "key: must be source + subject of the event")
-        partition, offset = record.partition, record.offset
+        partition, offset, lane = record.partition, record.offset, record.lane
         wijk = "" if isinstance(event.data, Withdrawal) else camera_wijk(event, self._registries)
         revision = revision_of(event, wijk)
         ikey = incident_key(event.source, event.subject)
@@ -171,7 +178,7 @@ class BatchProcessor:
             ckey = cell_key(partition, where)
             if ckey not in cells:
                 cells[ckey] = (partition, self._read(partition, ckey, decode_cell))
-            cell = apply_delta(cells[ckey][1], delta, offset)
+            cell = apply_delta(cells[ckey][1], delta, lane, offset)
             if cell is not None:
                 new_cells[ckey] = cell
         incident = None if decision.incident is None else (ikey, decision.incident)

@@ -50,13 +50,14 @@ async def replay(
                 raise ReplayError(
                     f"consumer group {group} has live members: stop every worker first"
                 )
-        partitions = await ensure_topics(kafka)
+        partitions, inputs = await ensure_topics(kafka)
         with contextlib.suppress(UnknownTopicOrPartitionError):
             await admin.delete_topics([topics.state])
         await _recreate(admin, kafka)
     finally:
         await admin.close()
-    await _commit_zero(kafka, topics.worker_group, topics.events, partitions)
+    for topic in inputs:
+        await _commit_zero(kafka, topics.worker_group, topic, partitions)
     await _commit_zero(kafka, topics.materialiser_group, topics.state, partitions)
     cleared = repository.clear_aggregates()
     with contextlib.suppress(FileNotFoundError):

@@ -22,8 +22,9 @@ from faust.types import StreamT
 
 from events.registry import Registries
 from service.kafka.config import KafkaConfig
+from service.kafka.errors import TopicError
 from service.kafka.retry import when_kafka_answers
-from service.kafka.topics import ensure_topics
+from service.kafka.topics import Layout, ensure_topics
 from service.settings import Settings
 from service.stream import metrics
 from service.stream.faust_adapter import (
@@ -78,13 +79,16 @@ class WorkerSlot:
 def build_worker_app(
     settings: Settings,
     kafka: KafkaConfig,
+    materialiser_kafka: KafkaConfig,
     registries: Registries,
     repository: TotalsRepository,
-    partitions: int,
+    layout: Layout,
 ) -> faust.App:
     """The faust app of one worker process (no module-level app): the batch path into the
-    counting rules, the state table, and the materialiser into `repository`."""
+    counting rules, the state table, and the materialiser into `repository`. faust signs in
+    with `kafka`, the materialiser with `materialiser_kafka` (its own principal)."""
     topics = kafka.topics
+    partitions = layout.partitions
     slot = WorkerSlot(settings.data_dir)
     app = faust.App(
         topics.worker_group,
@@ -93,6 +97,12 @@ def build_worker_app(
         store="rocksdb://" if settings.worker_store == "rocksdb" else "memory://",
         datadir=str(slot.path),
         web_enabled=False,
+        # Wijkwacht creates its topics itself (kafka/topics.py), as an operator where Kafka is
+        # secured: a worker may not create topics, so faust must not try. faust's leader
+        # election serves only on-leader timers, which Wijkwacht has none of; without it
+        # there is no `<app>-__assignor-__leader` topic to create and grant.
+        topic_allow_declare=False,
+        topic_disable_leader=True,
         topic_partitions=partitions,
         topic_replication_factor=kafka.replication_factor,
         producer_acks=-1,
@@ -113,7 +123,10 @@ def build_worker_app(
         "key_serializer": "raw",
         "value_serializer": "raw",
     }
-    source = app.topic(topics.events, partitions=partitions, **raw)
+    # Every input topic in one faust topic: faust then assigns partition p of all of them,
+    # and of the changelog, to one worker (they are co-subscribed with equal partition counts).
+    source = app.topic(*layout.inputs, partitions=partitions, **raw)
+    lanes = {topic: lane for topic in layout.inputs if (lane := topics.lane_of(topic))}
     dlq = app.topic(topics.dlq, **raw)
     changelog = app.topic(
         topics.state, partitions=partitions, compacting=True, deleting=False, **raw
@@ -127,7 +140,8 @@ def build_worker_app(
 
     async def process(messages: list[Any]) -> None:
         records = [
-            Record(m.key, m.value, header_list(m.headers), m.partition, m.offset) for m in messages
+            Record(m.key, m.value, header_list(m.headers), m.partition, m.offset, lanes[m.topic])
+            for m in messages
         ]
         try:
             result = processor.process(records)
@@ -145,7 +159,7 @@ def build_worker_app(
         for record, rejection in result.rejections:
             log.warning(
                 "rejected %s[%d]@%d: %s",
-                topics.events,
+                topics.input(record.lane),
                 record.partition,
                 record.offset,
                 rejection.code,
@@ -164,10 +178,10 @@ def build_worker_app(
         async for _ in stream:
             raise RuntimeError("input records must arrive through the batch path")
 
-    install_batch_drain(app, topics.events, process)
+    install_batch_drain(app, set(layout.inputs), process)
     read_committed(app)
 
-    materialiser = Materialiser(kafka, repository)
+    materialiser = Materialiser(materialiser_kafka, repository)
 
     @app.task  # type: ignore[untyped-decorator]
     async def materialise() -> None:
@@ -194,13 +208,25 @@ def serve_metrics(settings: Settings, slot: WorkerSlot) -> None:
 
 
 def run_worker(
-    settings: Settings, kafka: KafkaConfig, registries: Registries, repository: TotalsRepository
+    settings: Settings,
+    kafka: KafkaConfig,
+    materialiser_kafka: KafkaConfig,
+    registries: Registries,
+    repository: TotalsRepository,
 ) -> None:
-    """Entry point of `wijkwacht worker`: create topics, run faust until stopped."""
-    partitions = asyncio.run(when_kafka_answers(kafka.bootstrap, lambda: ensure_topics(kafka)))
-    app = build_worker_app(settings, kafka, registries, repository, partitions)
+    """Entry point of `wijkwacht worker`: check (or, where allowed, create) the topics, run
+    faust until stopped."""
+    layout = asyncio.run(when_kafka_answers(kafka.bootstrap, lambda: ensure_topics(kafka)))
+    if not layout.inputs:
+        raise TopicError(
+            f"no input topic ({kafka.topics.input_prefix}<field system>) exists: name the field "
+            "systems (WIJKWACHT_API_KEYS, WIJKWACHT_KAFKA_FIELD_SYSTEMS) and create their topics "
+            "(`wijkwacht acl apply`)"
+        )
+    log.info("input topics: %s", ", ".join(layout.inputs))
+    app = build_worker_app(settings, kafka, materialiser_kafka, registries, repository, layout)
     serve_metrics(settings, app.wijkwacht_slot)  # type: ignore[attr-defined]
     if settings.worker_store == "rocksdb":
-        paths = rocksdb_paths(app.tables["state"], partitions)
+        paths = rocksdb_paths(app.tables["state"], layout.partitions)
         asyncio.run(discard_unsynced(kafka, paths))
     bounded_stop_worker(app, STOP_GRACE_SECONDS).execute_from_commandline()

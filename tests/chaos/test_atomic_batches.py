@@ -39,7 +39,7 @@ KILL_AFTER = (0.0, 0.01, 0.03, 0.08)
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[tuple[LocalBroker, Settings]]:
     settings: Settings = private_stack(tmp_path, "atomic", topic_partitions=PARTITIONS)
-    local = LocalBroker(settings, secure=False)
+    local = LocalBroker(settings)
     local.start()
     try:
         local.wait_ready(timeout=90)
@@ -48,8 +48,8 @@ def broker(tmp_path: Path) -> Iterator[tuple[LocalBroker, Settings]]:
         local.stop()
 
 
-async def _ends(bootstrap: str, topic: str, level: str) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, isolation_level=level)
+async def _ends(options: dict[str, Any], topic: str, level: str) -> dict[TopicPartition, int]:
+    consumer = AIOKafkaConsumer(**options, isolation_level=level)
     await consumer.start()
     try:
         tps = [TopicPartition(topic, p) for p in range(PARTITIONS)]
@@ -59,10 +59,12 @@ async def _ends(bootstrap: str, topic: str, level: str) -> dict[TopicPartition, 
             await consumer.stop()
 
 
-async def _until_a_transaction_is_open(bootstrap: str, topic: str, seconds: float = 10) -> None:
+async def _until_a_transaction_is_open(
+    options: dict[str, Any], topic: str, seconds: float = 10
+) -> None:
     """Return as soon as records of an undecided transaction are in the log."""
     readers = [
-        AIOKafkaConsumer(bootstrap_servers=bootstrap, isolation_level=level)
+        AIOKafkaConsumer(**options, isolation_level=level)
         for level in ("read_uncommitted", "read_committed")
     ]
     for reader in readers:
@@ -81,11 +83,11 @@ async def _until_a_transaction_is_open(bootstrap: str, topic: str, seconds: floa
                 await reader.stop()
 
 
-def _decided(bootstrap: str, topic: str) -> bool:
+def _decided(options: dict[str, Any], topic: str) -> bool:
     """Whether no transaction on `topic` is undecided (committed readers would wait on it)."""
     try:
-        high = asyncio.run(_ends(bootstrap, topic, "read_uncommitted"))
-        stable = asyncio.run(_ends(bootstrap, topic, "read_committed"))
+        high = asyncio.run(_ends(options, topic, "read_uncommitted"))
+        stable = asyncio.run(_ends(options, topic, "read_committed"))
     except KafkaError:
         return False
     return high == stable
@@ -96,7 +98,7 @@ def test_a_batch_cut_by_a_broker_kill_is_all_or_nothing(
 ) -> None:
     local, settings = broker
     ensure(settings)
-    topic = Topics(settings.namespace).events
+    topic = Topics(settings.namespace).input("handhaving-app")
     api = Process(["api"], settings_env(settings), tmp_path / "api.log")
     base = f"http://127.0.0.1:{settings.api_port}"
     outcomes = []
@@ -108,20 +110,20 @@ def test_a_batch_cut_by_a_broker_kill_is_all_or_nothing(
             answer: dict[str, int] = {}
             thread = threading.Thread(target=_post, args=(base, batch, answer))
             thread.start()
-            asyncio.run(_until_a_transaction_is_open(local.bootstrap, topic))
+            asyncio.run(_until_a_transaction_is_open(local.client_options(), topic))
             time.sleep(delay)
             local.kill()
             thread.join(60)
             local.start()
             local.wait_ready(timeout=90)
             wait_until(
-                lambda: _decided(local.bootstrap, topic),
+                lambda: _decided(local.client_options(), topic),
                 timeout=60,
                 what="the cut transaction to be decided",
             )
-            seen = _ids(read_all(local.bootstrap, topic)) & ids
+            seen = _ids(read_all(settings, topic)) & ids
             assert seen in (set(), ids), f"trial {trial}: {len(seen)} of 1000 visible"
-            written = _ids(read_all(local.bootstrap, topic, isolation="read_uncommitted")) & ids
+            written = _ids(read_all(settings, topic, isolation="read_uncommitted")) & ids
             outcomes.append((answer.get("status"), len(written), len(seen)))
             wait_until(lambda: _ready(base), timeout=60, what="the API after the restart")
         print("status, events in the log, events visible, per trial:", outcomes)

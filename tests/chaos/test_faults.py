@@ -39,9 +39,9 @@ from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.repository import SqlTotalsRepository
 from tests import factories
-from tests.integration.kafka_util import ensure, produce, read_all
+from tests.integration.kafka_util import client_options, ensure, produce_inputs, read_all
 from tests.reference import expected_totals, stored_totals
-from tests.support import Process, free_port, settings_env, wait_until
+from tests.support import FIELD_SYSTEMS, Process, free_port, settings_env, wait_until
 from tests.unit.test_counting import generate
 
 pytestmark = pytest.mark.chaos
@@ -127,10 +127,13 @@ class Input:
         rnd.shuffle(self.phases[2])
 
 
+EDGE_SYSTEM = "f" * 63  # the longest field-system name: its input topic is made too
+
+
 def edge_events(seed: int) -> list[dict[str, Any]]:
     """Events the edge accepts at its extremes: the longest id, source and subject, the
     highest revision and amount, the first and last moments of the static time window."""
-    source = "urn:" + "%7E" * 50 + "x" * 29 + ":systeem:" + "f" * 63  # 255 characters
+    source = "urn:" + "%7E" * 50 + "x" * 29 + ":systeem:" + EDGE_SYSTEM  # 255 characters
     subject = f"E{seed}-" + "s" * (128 - len(f"E{seed}-"))
     first, last = "2000-01-01T00:00:00Z", "2100-12-31T22:59:59Z"
     report = factories.report(subject, revision=2**53, occurred_at=first, category="overig")
@@ -151,7 +154,7 @@ def corrupt_state(settings: Settings, incidents: list[tuple[str, str]]) -> None:
     partitions = list(range(settings.topic_partitions))
 
     async def write() -> None:
-        producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap, acks="all")
+        producer = AIOKafkaProducer(**client_options(settings), acks="all")
         await producer.start()
         try:
             for source, subject in incidents:
@@ -194,12 +197,14 @@ class Cluster:
                 _env_file=None,  # type: ignore[call-arg]
                 data_dir=tmp_path / "broker",
                 local_broker_port=port,
+                kafka_field_systems=FIELD_SYSTEMS,
             ),
-            secure=False,
         )
         self.settings = Settings(
             _env_file=None,  # type: ignore[call-arg]
             kafka_bootstrap=f"127.0.0.1:{port}",
+            kafka_clients_dir=self.broker.clients_dir,
+            kafka_field_systems=f"{FIELD_SYSTEMS},{EDGE_SYSTEM}",
             namespace=f"chaos{seed}",
             database_url=f"sqlite:///{tmp_path / 'store.sqlite3'}",
             data_dir=tmp_path / "var",
@@ -225,13 +230,14 @@ class Cluster:
     def start_broker(self) -> None:
         self.broker.start()
         self.broker.wait_ready(timeout=90)
+        self.broker.apply_acls(self.settings.namespace)
         self.log.append("broker up")
 
     def changelog_size(self) -> int:
         """Records in the state changelog so far: how far processing has come."""
 
         async def size() -> int:
-            consumer = AIOKafkaConsumer(bootstrap_servers=self.settings.bootstrap)
+            consumer = AIOKafkaConsumer(**client_options(self.settings))
             await consumer.start()
             try:
                 tps = [
@@ -316,7 +322,6 @@ def test_exact_under_kills_broker_restarts_and_rebalances(
     cluster = Cluster(tmp_path, seed, store)
     settings, topics, rnd = cluster.settings, cluster.topics, cluster.rnd
     api = f"http://127.0.0.1:{settings.api_port}"
-    bootstrap = settings.bootstrap
     try:
         cluster.start_broker()
         ensure(settings)
@@ -325,11 +330,11 @@ def test_exact_under_kills_broker_restarts_and_rebalances(
         worker = cluster.start("worker")
 
         base = cluster.changelog_size()
-        produce(bootstrap, topics.events, data.phases[0])
+        produce_inputs(settings, data.phases[0])
         cluster.kill_while_processing(worker, base)  # SIGKILL 1
         worker = cluster.start("worker")
         base = cluster.changelog_size()
-        produce(bootstrap, topics.events, data.phases[1])
+        produce_inputs(settings, data.phases[1])
         cluster.kill_while_processing(worker, base)  # SIGKILL 2
         worker = cluster.start("worker")
 
@@ -337,7 +342,7 @@ def test_exact_under_kills_broker_restarts_and_rebalances(
         cluster.log.append("broker stopped (SIGTERM)")
         cluster.start_broker()
         base = cluster.changelog_size()
-        produce(bootstrap, topics.events, data.phases[2])
+        produce_inputs(settings, data.phases[2])
         second = cluster.start("worker2")  # joins: a rebalance
         cluster.kill_while_processing(worker, base)  # SIGKILL 3
         worker = cluster.start("worker")
@@ -345,7 +350,7 @@ def test_exact_under_kills_broker_restarts_and_rebalances(
         cluster.broker.kill()
         cluster.log.append("broker killed (SIGKILL)")
         cluster.start_broker()
-        produce(bootstrap, topics.events, data.phases[3])
+        produce_inputs(settings, data.phases[3])
         if rnd.random() < 0.5:
             wait_until(lambda: cluster.changelog_size() > 0, timeout=60, what="progress")
         assert second.stop() == 0, second.output()[-3000:]  # leaves: another rebalance
@@ -377,7 +382,7 @@ def test_exact_under_kills_broker_restarts_and_rebalances(
 
         dead = {
             (r.key, dict(r.headers)["wijkwacht-error"].decode())
-            for r in read_all(bootstrap, topics.dlq)
+            for r in read_all(settings, topics.dlq)
         }
         assert dead == set(data.poison), (sorted(dead), sorted(data.poison))
 

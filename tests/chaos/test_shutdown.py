@@ -1,5 +1,6 @@
 """Every process stops within 10 s of SIGTERM, whether its broker answers or was SIGKILLed,
-and leaves nothing a restart cannot resume."""
+and leaves nothing a restart cannot resume: on the secured broker, and on PLAINTEXT (one of
+the few tests that keep the `--insecure` path working)."""
 
 from __future__ import annotations
 
@@ -26,10 +27,10 @@ HEADERS = {
 }
 
 
-@pytest.fixture
-def stack(tmp_path: Path) -> Iterator[tuple[LocalBroker, Settings]]:
+@pytest.fixture(params=["secured", "plaintext"])
+def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[LocalBroker, Settings]]:
     settings: Settings = private_stack(tmp_path, "shutdown")
-    local = LocalBroker(settings, secure=False)
+    local = LocalBroker(settings, secure=request.param == "secured")
     local.start()
     try:
         local.wait_ready(timeout=90)

@@ -57,7 +57,7 @@ def test_api_and_worker_metrics_follow_the_traffic(settings: Settings, tmp_path:
         assert refused.status_code == 422
         unauthorized = httpx.post(f"{base}/v1/events", content=b"[]", timeout=30)
         assert unauthorized.status_code == 401
-        produce(settings.bootstrap, Topics(settings.namespace).events, [(b"k", b"{", [])])
+        produce(settings, Topics(settings.namespace).input("handhaving-app"), [(b"k", b"{", [])])
 
         def worker_done() -> dict | None:
             found = samples(worker_metrics) if _answers(worker_metrics) else {}
@@ -74,7 +74,9 @@ def test_api_and_worker_metrics_follow_the_traffic(settings: Settings, tmp_path:
         def api_done() -> dict | None:
             found = samples(f"{base}/metrics")
             lag = [v for k, v in found.items() if k[0] == "wijkwacht_consumer_lag_events"]
-            caught_up = len(lag) == settings.topic_partitions and set(lag) == {0}
+            # one series per partition of every field system's input topic
+            inputs = len(settings.field_systems) * settings.topic_partitions
+            caught_up = len(lag) == inputs and set(lag) == {0}
             return found if found.get(("wijkwacht_dead_letters", ())) == 1 and caught_up else None
 
         api_side = wait_until(api_done, timeout=30, what="the API to see no lag, one dead letter")

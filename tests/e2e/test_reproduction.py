@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from service.cli import app
 from service.settings import Settings
+from tests.integration.kafka_util import ensure
 from tests.support import PostgresCluster, Process, free_port, settings_env, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -37,6 +38,7 @@ def test_simulated_years_reproduce_the_published_figures(
             "topic_partitions": 6,
         }
     )
+    ensure(settings)  # the operator creates the topics: a worker may not
     env = {**settings_env(settings), "WIJKWACHT_API_KEYS": KEYS}
     api = f"http://127.0.0.1:{settings.api_port}"
     worker = Process(["worker"], env, tmp_path / "worker.log")

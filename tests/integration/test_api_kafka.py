@@ -29,7 +29,7 @@ def client(settings: Settings) -> Iterator[TestClient]:
 
 
 def written(settings: Settings) -> list:
-    return read_all(settings.bootstrap, Topics(settings.namespace).events)
+    return read_all(settings, Topics(settings.namespace).input("handhaving-app"))
 
 
 def test_one_event_is_written_in_binary_mode_keyed_by_incident(

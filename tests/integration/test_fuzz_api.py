@@ -170,7 +170,12 @@ def test_fuzzed_bodies_never_5xx_and_never_write_anything_invalid(settings: Sett
         loop.run_until_complete(client.aclose())
         loop.run_until_complete(lifespan.__aexit__(None, None, None))
         loop.close()
-    records = read_all(settings.bootstrap, Topics(settings.namespace).events, timeout=60)
+    topics = Topics(settings.namespace)
+    records = [
+        record
+        for name in settings.field_systems
+        for record in read_all(settings, topics.input(name), timeout=60)
+    ]
     for record in records:
         from_kafka(record.value, record.headers, REGISTRIES)  # raises if anything is invalid
     assert len(records) == accepted

@@ -18,7 +18,7 @@ from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.repository import SqlTotalsRepository
 from tests import factories
-from tests.integration.kafka_util import ensure, read_all
+from tests.integration.kafka_util import client_options, ensure, read_all
 from tests.integration.test_poison import binary
 from tests.reference import expected_totals
 from tests.support import Process, settings_env, wait_until
@@ -27,10 +27,10 @@ pytestmark = pytest.mark.integration
 
 
 async def _produce_at(
-    bootstrap: str, topic: str, records: list[tuple[bytes, bytes, list]]
+    settings: Settings, topic: str, records: list[tuple[bytes, bytes, list]]
 ) -> list[int]:
     """Produce records; the partition each landed in."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(**client_options(settings), acks="all", enable_idempotence=True)
     await producer.start()
     try:
         sent = [await producer.send_and_wait(topic, v, key=k, headers=h) for k, v, h in records]
@@ -39,8 +39,8 @@ async def _produce_at(
         await producer.stop()
 
 
-async def _corrupt(bootstrap: str, topic: str, keys: list[tuple[bytes, int]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+async def _corrupt(settings: Settings, topic: str, keys: list[tuple[bytes, int]]) -> None:
+    producer = AIOKafkaProducer(**client_options(settings), acks="all")
     await producer.start()
     try:
         for key, partition in keys:
@@ -54,24 +54,23 @@ def test_records_that_raise_are_dead_lettered_and_the_worker_goes_on(
 ) -> None:
     ensure(settings)
     topics = Topics(settings.namespace)
+    own = topics.input("handhaving-app")
     broken = [factories.report(f"ISO-{n}") for n in range(3)]
     counted = [factories.report(f"OK-{n}", category="horeca") for n in range(20)]
     # The first event of each broken incident tells which partition its state lives in.
-    partitions = asyncio.run(
-        _produce_at(settings.bootstrap, topics.events, [binary(e) for e in broken])
-    )
+    partitions = asyncio.run(_produce_at(settings, own, [binary(e) for e in broken]))
     keys = [
         (incident_key(e["source"], e["subject"]), partition)
         for e, partition in zip(broken, partitions, strict=True)
     ]
-    asyncio.run(_corrupt(settings.bootstrap, topics.state, keys))
+    asyncio.run(_corrupt(settings, topics.state, keys))
     worker = Process(["worker"], settings_env(settings), tmp_path / "worker.log")
     try:
-        asyncio.run(_produce_at(settings.bootstrap, topics.events, [binary(e) for e in counted]))
+        asyncio.run(_produce_at(settings, own, [binary(e) for e in counted]))
         revised = [factories.report(f"ISO-{n}", revision=2) for n in range(3)]
-        asyncio.run(_produce_at(settings.bootstrap, topics.events, [binary(e) for e in revised]))
+        asyncio.run(_produce_at(settings, own, [binary(e) for e in revised]))
         dead = wait_until(
-            lambda: r if len(r := read_all(settings.bootstrap, topics.dlq)) >= 6 else None,
+            lambda: r if len(r := read_all(settings, topics.dlq)) >= 6 else None,
             timeout=90,
             what="six dead letters",
         )

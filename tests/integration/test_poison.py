@@ -19,7 +19,7 @@ from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.repository import SqlTotalsRepository
 from tests import factories
-from tests.integration.kafka_util import produce, read_all
+from tests.integration.kafka_util import produce_inputs, read_all
 from tests.reference import expected_totals
 from tests.support import Process, wait_until
 
@@ -118,7 +118,7 @@ def test_a_thousand_poison_records_go_to_the_dlq_and_change_nothing(
         for n in range(40)
     ]
     counted += [factories.damage(f"D-{n}", amount_cents=rnd.randint(1, 90_000)) for n in range(10)]
-    produce(settings.bootstrap, topics.events, [binary(e) for e in counted])
+    produce_inputs(settings, [binary(e) for e in counted])
     upgrade(settings.store_url)
     repository = SqlTotalsRepository(make_engine(settings.store_url))
     expected = {(k, c, w): v for (k, c, w, _), v in expected_totals(counted).items()}
@@ -132,12 +132,12 @@ def test_a_thousand_poison_records_go_to_the_dlq_and_change_nothing(
     wait_until(lambda: totals() == expected, timeout=60, what="the valid events to be counted")
 
     poisoned = [poison(n, rnd, counted) for n in range(1000)]
-    produce(settings.bootstrap, topics.events, [record for _, record in poisoned])
+    produce_inputs(settings, [record for _, record in poisoned])
     late = factories.report("LATE-1", category="horeca")
-    produce(settings.bootstrap, topics.events, [binary(late)])
+    produce_inputs(settings, [binary(late)])
 
     dead = wait_until(
-        lambda: r if len(r := read_all(settings.bootstrap, topics.dlq)) >= 1000 else None,
+        lambda: r if len(r := read_all(settings, topics.dlq)) >= 1000 else None,
         timeout=120,
         what="1,000 dead letters",
     )

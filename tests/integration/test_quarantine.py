@@ -16,8 +16,8 @@ from events.periods import Periods
 from service.domain.counting import Cell, CellKey, Contribution, Incident
 from service.domain.figures import Figures
 from service.kafka.changelog import cell_key, encode_cell, encode_incident, incident_key
-from service.kafka.config import KafkaConfig
-from service.settings import Settings
+from service.kafka.clientfile import kafka_config_for
+from service.settings import MATERIALISER_PRINCIPAL, Settings
 from service.stream import metrics
 from service.stream.materialiser import Materialiser, write_batch
 from storage.engine import make_engine
@@ -52,7 +52,7 @@ def incident(subject: str, offset: int, *, source: str = SOURCE, revision: int =
 
 def year_cell(count: int, offset: int, *, wijk: str = "dorp", amount: int = 100) -> Record:
     where = CellKey("jaarwisselingsschade", "verharding", wijk, "year", "2022")
-    value = encode_cell(Cell(Figures(count, count * amount, count * 10), offset))
+    value = encode_cell(Cell(Figures(count, count * amount, count * 10), {"": offset}))
     return Record("t.state.v1", 0, offset, cell_key(0, where), value)
 
 
@@ -144,10 +144,10 @@ def test_the_materialiser_sets_the_row_aside_and_goes_on(
     ensure(settings)
     upgrade(database_url)
     repository = SqlTotalsRepository(make_engine(database_url))
-    kafka = KafkaConfig.from_settings(settings)
+    kafka = kafka_config_for(settings, MATERIALISER_PRINCIPAL)
     bad = REFUSED[dialect(database_url)][0]
     first = [incident("JW-1", 1), bad, incident("JW-3", 3), year_cell(2, 3)]
-    produce(settings.bootstrap, kafka.topics.state, [(r.key, r.value, []) for r in first])
+    produce(settings, kafka.topics.state, [(r.key, r.value, []) for r in first])
     before = metrics.STORE_QUARANTINED._value.get()
 
     def incidents() -> int:
@@ -161,7 +161,7 @@ def test_the_materialiser_sets_the_row_aside_and_goes_on(
             what="two incidents stored and one row set aside",
         )
         later = [incident("JW-4", 4), year_cell(3, 4)]
-        produce(settings.bootstrap, kafka.topics.state, [(r.key, r.value, []) for r in later])
+        produce(settings, kafka.topics.state, [(r.key, r.value, []) for r in later])
         wait_until(lambda: incidents() == 3, timeout=60, what="the records after it")
     assert repository.totals(year=2022)[0].count == 3
     assert repository.quarantined() == 1

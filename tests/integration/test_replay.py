@@ -13,12 +13,11 @@ from events.binding import to_kafka
 from events.models import parse_event
 from events.registry import load_registries
 from service.cli import app
-from service.kafka.topics import Topics
 from service.settings import Settings
 from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.repository import SqlTotalsRepository
-from tests.integration.kafka_util import ensure, produce
+from tests.integration.kafka_util import ensure, produce_inputs
 from tests.reference import expected_totals, stored_totals
 from tests.support import Process, settings_env, wait_until
 from tests.unit.test_counting import generate
@@ -36,11 +35,7 @@ def given_input(
     ensure(settings)
     events = generate(seed=seed, incidents=incidents)
     random.Random(seed).shuffle(events)
-    produce(
-        settings.bootstrap,
-        Topics(settings.namespace).events,
-        [to_kafka(parse_event(e, REGISTRIES)) for e in events],
-    )
+    produce_inputs(settings, [to_kafka(parse_event(e, REGISTRIES)) for e in events])
     upgrade(settings.store_url)
     repository = SqlTotalsRepository(make_engine(settings.store_url))
     expected = expected_totals(events)

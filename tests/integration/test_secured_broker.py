@@ -5,6 +5,7 @@ with Kafka's own console tools."""
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import subprocess
 import uuid
@@ -19,17 +20,21 @@ from aiokafka.errors import KafkaError, TopicAuthorizationFailedError
 from aiokafka.helpers import create_ssl_context
 from cryptography.hazmat.primitives import serialization
 
+from events.binding import from_kafka
+from events.registry import load_registries
 from service.devtools.broker import LocalBroker
+from service.devtools.kafkatools import java_command
 from service.devtools.tls import new_ca
-from service.kafka.aclcommand import java_command
-from service.kafka.clientfile import local_kafka_config
+from service.kafka.clientfile import kafka_config_for
 from service.kafka.topics import Topics, ensure_topics
 from service.settings import Settings
+from tests import factories
 from tests.support import free_port
 
 pytestmark = pytest.mark.integration
 
 NAMESPACE = "wijkwacht"
+REGISTRIES = load_registries()
 FIELD_SYSTEM, KAFKA_ONLY = "handhaving-app", "camera-app"
 
 
@@ -48,14 +53,14 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalBro
     broker.start()
     try:
         broker.wait_ready(timeout=180)
-        asyncio.run(ensure_topics(local_kafka_config(settings, "admin")))
+        asyncio.run(ensure_topics(kafka_config_for(settings, "admin")))
         yield broker, settings
     finally:
         broker.stop()
 
 
 def options(secured: tuple[LocalBroker, Settings], principal: str, **extra: Any) -> dict[str, Any]:
-    return local_kafka_config(secured[1], principal).client_options(**extra)
+    return kafka_config_for(secured[1], principal).client_options(**extra)
 
 
 async def _produce(client: dict[str, Any], topic: str, value: bytes) -> None:
@@ -71,7 +76,7 @@ def produce(client: dict[str, Any], topic: str, value: bytes = b"v") -> None:
     asyncio.run(_produce(client, topic, value))
 
 
-async def _read(client: dict[str, Any], topic: str, group: str | None) -> list[bytes]:
+async def _read(client: dict[str, Any], topic: str, group: str | None) -> list[Any]:
     consumer = AIOKafkaConsumer(
         **client,
         group_id=group,
@@ -86,12 +91,12 @@ async def _read(client: dict[str, Any], topic: str, group: str | None) -> list[b
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         ends = await consumer.end_offsets(tps)
-        values: list[bytes] = []
+        values: list[Any] = []
         for _ in range(40):
             if all([await consumer.position(tp) >= ends[tp] for tp in tps]):
                 break
             batch = await consumer.getmany(timeout_ms=250)
-            values += [r.value for chunk in batch.values() for r in chunk]
+            values += [r for chunk in batch.values() for r in chunk]
         if group is not None:
             await consumer.commit()
         return values
@@ -100,6 +105,10 @@ async def _read(client: dict[str, Any], topic: str, group: str | None) -> list[b
 
 
 def read(client: dict[str, Any], topic: str, group: str | None = None) -> list[bytes]:
+    return [record.value for record in records(client, topic, group)]
+
+
+def records(client: dict[str, Any], topic: str, group: str | None = None) -> list[Any]:
     return asyncio.run(_read(client, topic, group))
 
 
@@ -116,12 +125,13 @@ def test_the_api_writes_the_input_in_a_transaction(secured: tuple[LocalBroker, S
         await producer.start()
         try:
             async with producer.transaction():
-                await producer.send(topics.events, b"from-the-api", key=b"k")
+                await producer.send(topics.input(FIELD_SYSTEM), b"from-the-api", key=b"k")
         finally:
             await producer.stop()
 
     asyncio.run(write())
-    assert b"from-the-api" in read(options(secured, "wijkwacht-worker"), topics.events)
+    worker = options(secured, "wijkwacht-worker")
+    assert b"from-the-api" in read(worker, topics.input(FIELD_SYSTEM))
 
 
 def test_the_worker_reads_the_input_and_writes_changelog_and_dead_letters(
@@ -129,8 +139,8 @@ def test_the_worker_reads_the_input_and_writes_changelog_and_dead_letters(
 ) -> None:
     topics = Topics(NAMESPACE)
     worker = options(secured, "wijkwacht-worker")
-    produce(options(secured, FIELD_SYSTEM), topics.events, b"for-the-worker")
-    assert b"for-the-worker" in read(worker, topics.events, topics.worker_group)
+    produce(options(secured, FIELD_SYSTEM), topics.input(FIELD_SYSTEM), b"for-the-worker")
+    assert b"for-the-worker" in read(worker, topics.input(FIELD_SYSTEM), topics.worker_group)
     produce(worker, topics.state, b"state-record")
     produce(worker, topics.dlq, b"dead-letter")
     assert b"state-record" in read(options(secured, "wijkwacht-materialiser"), topics.state)
@@ -158,7 +168,8 @@ def test_materialiser_and_live_view_read_the_changelog(
         consumer = AIOKafkaConsumer(**live, enable_auto_commit=False)
         await consumer.start()
         try:
-            tps = [TopicPartition(t, 0) for t in (topics.events, topics.state, topics.dlq)]
+            inputs = [topics.input(FIELD_SYSTEM), topics.input(KAFKA_ONLY)]
+            tps = [TopicPartition(t, 0) for t in (*inputs, topics.state, topics.dlq)]
             assert set(await consumer.end_offsets(tps)) == set(tps)
         finally:
             await consumer.stop()
@@ -175,13 +186,26 @@ def test_a_producer_is_refused_every_topic_but_its_own(
         produce(options(secured, principal), topic)
 
 
+@pytest.mark.parametrize(
+    ("principal", "other"), [(FIELD_SYSTEM, KAFKA_ONLY), (KAFKA_ONLY, FIELD_SYSTEM)]
+)
+def test_a_field_system_writes_its_own_input_and_no_other_systems(
+    secured: tuple[LocalBroker, Settings], principal: str, other: str
+) -> None:
+    client = options(secured, principal)
+    produce(client, Topics(NAMESPACE).input(principal), b"mine")
+    with pytest.raises(TopicAuthorizationFailedError):
+        produce(client, Topics(NAMESPACE).input(other), b"posing as another system")
+
+
 def test_a_field_system_may_neither_read_nor_create_topics(
     secured: tuple[LocalBroker, Settings],
 ) -> None:
     client = options(secured, KAFKA_ONLY)
-    produce(client, Topics(NAMESPACE).events, b"allowed")
+    own = Topics(NAMESPACE).input(KAFKA_ONLY)
+    produce(client, own, b"allowed")
     with pytest.raises(TopicAuthorizationFailedError):
-        read(client, Topics(NAMESPACE).events)
+        read(client, own)
 
     async def create() -> Any:
         admin = AIOKafkaAdminClient(**client)
@@ -189,7 +213,8 @@ def test_a_field_system_may_neither_read_nor_create_topics(
         try:
             from aiokafka.admin import NewTopic
 
-            return await admin.create_topics([NewTopic("wijkwacht.events.v1.mine", 1, 1)])
+            mine = Topics(NAMESPACE).input("mine")
+            return await admin.create_topics([NewTopic(mine, 1, 1)])
         finally:
             await admin.close()
 
@@ -249,11 +274,23 @@ def test_kafkas_console_tools_take_the_client_files(
         )
 
     producer_config = ("--producer.config", str(broker.client_file(KAFKA_ONLY)))
-    produced = console(PRODUCER, topics.events, *producer_config, text="from-the-console\n")
+    own = topics.input(KAFKA_ONLY)
+    produced = console(PRODUCER, own, *producer_config, text="from-the-console\n")
     assert produced.returncode == 0, produced.stderr[-2000:]
+    # docs/integration.md's example: one structured-mode event, header, key and value on a
+    # line; what arrives is an event the worker takes.
+    event = factories.camera_incident("CAM-CONSOLE")
+    key = event["source"] + event["subject"]
+    line = f"content-type:application/cloudevents+json\t{key}\t{json.dumps(event)}\n"
+    parse = ("--property", "parse.key=true", "--property", "parse.headers=true")
+    produced = console(PRODUCER, own, *producer_config, *parse, text=line)
+    assert produced.returncode == 0, produced.stderr[-2000:]
+    (arrived,) = [r for r in records(options(secured, "wijkwacht-worker"), own) if r.key]
+    assert arrived.key == key.encode()
+    assert from_kafka(arrived.value, list(arrived.headers), REGISTRIES).id == event["id"]
     consumed = console(
         CONSUMER,
-        topics.events,
+        own,
         "--from-beginning",
         "--max-messages",
         "1000",

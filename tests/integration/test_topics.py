@@ -11,13 +11,13 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from service.kafka.topics import Topics
 from service.settings import Settings
-from tests.integration.kafka_util import ensure
+from tests.integration.kafka_util import client_options, ensure
 
 pytestmark = pytest.mark.integration
 
 
-async def _retention(bootstrap: str, topics: list[str]) -> dict[str, str]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def _retention(settings: Settings, topics: list[str]) -> dict[str, str]:
+    admin = AIOKafkaAdminClient(**client_options(settings))
     await admin.start()
     try:
         resources = [ConfigResource(ConfigResourceType.TOPIC, name) for name in topics]
@@ -50,5 +50,7 @@ def test_topics_are_created_with_their_retention(
     settings = settings.model_copy(update=days)
     ensure(settings)
     topics = Topics(settings.namespace)
-    found = asyncio.run(_retention(settings.bootstrap, [topics.events, topics.dlq]))
-    assert (found[topics.events], found[topics.dlq]) == expected
+    inputs = [topics.input(name) for name in settings.field_systems]
+    found = asyncio.run(_retention(settings, [*inputs, topics.dlq]))
+    assert {found[name] for name in inputs} == {expected[0]}
+    assert found[topics.dlq] == expected[1]

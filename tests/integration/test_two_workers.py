@@ -11,12 +11,11 @@ import pytest
 from events.binding import to_kafka
 from events.models import parse_event
 from events.registry import load_registries
-from service.kafka.topics import Topics
 from service.settings import Settings
 from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.repository import SqlTotalsRepository
-from tests.integration.kafka_util import ensure, produce
+from tests.integration.kafka_util import ensure, produce_inputs
 from tests.reference import expected_totals, stored_totals
 from tests.support import Process, settings_env, wait_until
 from tests.unit.test_counting import generate
@@ -29,7 +28,6 @@ def test_killed_worker_and_rebalances_leave_exact_totals(
     settings: Settings, tmp_path: Path
 ) -> None:
     ensure(settings)
-    topics = Topics(settings.namespace)
     events = generate(seed=20230101, incidents=1500)  # revisions, withdrawals, retries
     random.Random(7).shuffle(events)
     records = [to_kafka(parse_event(e, REGISTRIES)) for e in events]
@@ -45,11 +43,11 @@ def test_killed_worker_and_rebalances_leave_exact_totals(
     second: Process | None = None
     third: Process | None = None
     try:
-        produce(settings.bootstrap, topics.events, records[: len(records) // 2])
+        produce_inputs(settings, records[: len(records) // 2])
         wait_until(lambda: totals() != {}, timeout=60, what="the first worker to count")
         first.kill()  # SIGKILL in the middle of the stream
         second = Process(["worker"], env, tmp_path / "worker-b.log")
-        produce(settings.bootstrap, topics.events, records[len(records) // 2 :])
+        produce_inputs(settings, records[len(records) // 2 :])
         third = Process(["worker"], env, tmp_path / "worker-c.log")  # joins: a rebalance
         wait_until(lambda: totals() == expected, timeout=120, what="exact totals")
         assert second.stop() == 0, second.output()[-3000:]  # leaves: another rebalance

@@ -16,7 +16,7 @@ from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.repository import SqlTotalsRepository
 from tests import factories
-from tests.integration.kafka_util import produce, read_all
+from tests.integration.kafka_util import produce_inputs, read_all
 from tests.support import Process, wait_until
 
 pytestmark = pytest.mark.integration
@@ -48,7 +48,7 @@ def test_records_in_both_modes_are_counted_and_poison_goes_to_the_dlq(
         structured(factories.report("HH-3", wijk="atlantis")),
         (b"wrong", *binary(factories.report("HH-4"))[1:]),
     ]
-    produce(settings.bootstrap, topics.events, records)
+    produce_inputs(settings, records)
     upgrade(settings.store_url)
     repository = SqlTotalsRepository(make_engine(settings.store_url))
 
@@ -65,7 +65,7 @@ def test_records_in_both_modes_are_counted_and_poison_goes_to_the_dlq(
         ("jaarwisselingsschade", "verharding"): (1, 10_000, 10_000),
     }
     dead = wait_until(
-        lambda: (r := read_all(settings.bootstrap, topics.dlq)) and len(r) >= 4 and r,
+        lambda: (r := read_all(settings, topics.dlq)) and len(r) >= 4 and r,
         timeout=30,
         what="four dead letters",
     )

@@ -1,4 +1,4 @@
-"""The ACL listing, its AclCommand batches and the client file format, without a broker."""
+"""The ACL listing and the client file format, without a broker."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from service.kafka.acl import Binding, acl_command_batches, bindings
-from service.kafka.aclcommand import parse_acl_list
+from service.kafka.acl import bindings
 from service.kafka.clientfile import client_properties, read_properties, settings_fields
 from service.settings import Settings
 
@@ -24,14 +23,13 @@ def by_principal(namespace: str, systems: list[str]) -> dict[str, set[str]]:
 def test_each_principal_gets_only_its_own_job() -> None:
     found = by_principal("ns", ["camera-app", "handhaving-app"])
     assert found["wijkwacht-api"] == {
-        "Write topic ns.events.v1 literal",
+        "Write topic ns.events.v1. prefixed",
         "Write transactional-id ns.api. prefixed",
         "Describe transactional-id ns.api. prefixed",
     }
     assert found["wijkwacht-worker"] == {
-        "Read topic ns.events.v1 literal",
+        "Read topic ns.events.v1. prefixed",
         "Read group ns.worker literal",
-        "Read topic ns.worker-__assignor-__leader literal",
         "Read topic ns.state.v1 literal",
         "Write topic ns.state.v1 literal",
         "Write topic ns.events.dlq.v1 literal",
@@ -41,8 +39,8 @@ def test_each_principal_gets_only_its_own_job() -> None:
         "Read group ns.materialiser.v1 literal",
     }
     assert "Write topic ns.state.v1 literal" not in found["wijkwacht-live"]
-    for system in ("camera-app", "handhaving-app"):
-        assert found[system] == {"Write topic ns.events.v1 literal"}
+    for system in ("camera-app", "handhaving-app"):  # its own input topic, nothing else
+        assert found[system] == {f"Write topic ns.events.v1.{system} literal"}
     assert "admin" not in found and "broker" not in found  # super users
     everything = [b for b in bindings("ns", ["camera-app"])]
     assert not [b for b in everything if b.operation in ("Create", "Delete", "Alter", "All")]
@@ -53,39 +51,7 @@ def test_the_plan_is_sorted_and_stable() -> None:
     principals = [line.split()[0] for line in lines]
     assert principals == sorted(principals)  # then by resource, then by operation
     assert lines == [b.line() for b in bindings("wijkwacht", ["a-app", "b-app"])]
-    assert lines[0] == "User:a-app ALLOW Write on topic wijkwacht.events.v1 (literal)"
-
-
-def test_batches_create_exactly_the_bindings() -> None:
-    wanted = set(bindings("ns", ["camera-app", "handhaving-app"]))
-    made: set[Binding] = set()
-    batches = acl_command_batches(sorted(wanted))
-    for args in batches:
-        users = [args[i + 1][5:] for i, a in enumerate(args) if a == "--allow-principal"]
-        ops = [args[i + 1] for i, a in enumerate(args) if a == "--operation"]
-        kinds = ("--topic", "--group", "--transactional-id")
-        names = [(a[2:], args[i + 1]) for i, a in enumerate(args) if a in kinds]
-        pattern = args[args.index("--resource-pattern-type") + 1]
-        made |= {Binding(u, k, n, pattern, o) for u in users for o in ops for k, n in names}
-    assert made == wanted
-    assert len(batches) <= len(wanted) / 2  # each batch is a JVM start
-
-
-def test_acl_command_listing_is_read_back() -> None:
-    text = (
-        "Current ACLs for resource `ResourcePattern(resourceType=TRANSACTIONAL_ID, "
-        "name=ns.api., patternType=PREFIXED)`: \n"
-        " \t(principal=User:wijkwacht-api, host=*, operation=WRITE, permissionType=ALLOW)\n"
-        " \t(principal=User:x, host=10.0.0.1, operation=WRITE, permissionType=ALLOW)\n"
-        "\nCurrent ACLs for resource `ResourcePattern(resourceType=TOPIC, "
-        "name=ns.events.v1, patternType=LITERAL)`: \n"
-        " \t(principal=User:cam, host=*, operation=WRITE, permissionType=ALLOW)\n"
-        " \t(principal=User:cam, host=*, operation=READ, permissionType=DENY)\n"
-    )
-    assert parse_acl_list(text) == {
-        Binding("wijkwacht-api", "transactional-id", "ns.api.", "prefixed", "Write"),
-        Binding("cam", "topic", "ns.events.v1", "literal", "Write"),
-    }
+    assert lines[0] == "User:a-app ALLOW Write on topic wijkwacht.events.v1.a-app (literal)"
 
 
 def test_a_client_file_reads_back_into_settings(tmp_path: Path) -> None:
@@ -121,3 +87,14 @@ def test_field_systems_come_from_both_settings_and_may_not_take_a_service_name()
         Settings(_env_file=None, kafka_field_systems="admin")  # type: ignore[call-arg]
     with pytest.raises(ValueError, match="lowercase"):
         Settings(_env_file=None, kafka_field_systems="Camera")  # type: ignore[call-arg]
+
+
+def test_the_operations_guide_lists_the_acls_as_kafka_acls_commands() -> None:
+    """docs/operations.md gives an operator the same ACLs as `kafka-acls.sh` lines: they must
+    be exactly the plan's, for the default namespace and handhaving-app."""
+    from service.kafka.acl import kafka_acls_command
+
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text()
+    documented = [line for line in guide.splitlines() if line.startswith("kafka-acls.sh ")]
+    planned = [kafka_acls_command(b) for b in bindings("wijkwacht", ["handhaving-app"])]
+    assert documented == planned

@@ -170,8 +170,8 @@ def test_400_for_malformed_queries(api: Api) -> None:
 
 def test_live_rows_come_from_the_live_view_summed_over_partitions(api: Api) -> None:
     where = CellKey("jaarwisselingsschade", "verharding", "dorp", "year", "2022")
-    api.live.aggregates.apply(0, where, Cell(Figures(2, 500, 100), 7))
-    api.live.aggregates.apply(3, where, Cell(Figures(1, 250, 0), 4))
+    api.live.aggregates.apply(0, where, Cell(Figures(2, 500, 100), {"": 7}))
+    api.live.aggregates.apply(3, where, Cell(Figures(1, 250, 0), {"": 4}))
     api.live.behind = {"0": 5, "3": 0}
     body = api.client.get("/v1/live", params={"scope": "year", "period": "2022"}).json()
     assert body["rows"] == [

@@ -1,10 +1,14 @@
-"""docker-compose.yml cannot be run here (no Docker engine): check it by parsing it."""
+"""docker-compose.yml cannot be run here (no Docker engine): check it by parsing it, and check
+what its `kafka-setup` writes by running that here."""
 
 import re
+import shlex
 from pathlib import Path
 
 import yaml
 
+from service.devtools.compose_kafka import write_setup
+from service.kafka.clientfile import read_properties, settings_fields
 from service.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -16,20 +20,39 @@ def load() -> dict:
 
 def test_services_and_health_checks() -> None:
     services = load()["services"]
-    assert set(services) == {"kafka", "postgres", "worker", "api"}
-    for name, service in services.items():
-        assert "healthcheck" in service, name
+    assert set(services) == {"kafka-setup", "kafka", "kafka-acls", "postgres", "worker", "api"}
+    for name in ("kafka", "postgres", "worker", "api"):
+        assert "healthcheck" in services[name], name
     assert services["kafka"]["image"].startswith("apache/kafka:")
-    assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
+    assert services["kafka"]["command"] == ["bash", "/setup/kafka/start.sh"]
+    assert services["kafka-setup"]["command"][:3] == [
+        "python",
+        "-m",
+        "service.devtools.compose_kafka",
+    ]
+    assert services["kafka-acls"]["command"] == ["wijkwacht", "acl", "apply"]
     assert services["postgres"]["image"].startswith("postgres:")
     assert services["worker"]["command"] == ["wijkwacht", "worker"]
     assert services["api"]["command"] == ["wijkwacht", "api"]
 
 
+def test_start_order_setup_broker_acls_then_the_service() -> None:
+    services = load()["services"]
+    assert services["kafka"]["depends_on"]["kafka-setup"]["condition"] == (
+        "service_completed_successfully"
+    )
+    assert services["kafka-acls"]["depends_on"]["kafka"]["condition"] == "service_healthy"
+    for name in ("worker", "api"):
+        assert services[name]["depends_on"]["kafka-acls"]["condition"] == (
+            "service_completed_successfully"
+        )
+        assert "kafka-setup:/setup:ro" in services[name]["volumes"], name
+
+
 def test_variables_are_settings_and_parse() -> None:
     services = load()["services"]
     known = {f"WIJKWACHT_{name.upper()}" for name in Settings.model_fields}
-    for name in ("worker", "api"):
+    for name in ("worker", "api", "kafka-acls", "kafka-setup"):
         env = services[name]["environment"]
         assert set(env) <= known, set(env) - known
         # compose fills `${NAME:-default}` with its default when NAME is unset, and refuses to
@@ -40,10 +63,15 @@ def test_variables_are_settings_and_parse() -> None:
             )
             for k, v in env.items()
         }
-        values["api_keys"] = "handhaving-app:a-long-key-for-tests-0001"  # required: `:?`
+        if "api_keys" in values:
+            values["api_keys"] = "handhaving-app:a-long-key-for-tests-0001"  # required: `:?`
         settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
-        assert settings.kafka_bootstrap == "kafka:9092"
-        assert settings.store_url.startswith("postgresql://")
+        if name != "kafka-setup":
+            assert settings.kafka_bootstrap == "kafka:9093", name
+            assert settings.kafka_clients_dir == Path("/setup/kafka/clients"), name
+        if name in ("worker", "api"):
+            assert settings.store_url.startswith("postgresql://")
+    assert "WIJKWACHT_API_KEYS" not in services["worker"]["environment"]  # it finds the topics
 
 
 def test_broker_version_matches_the_pom() -> None:
@@ -57,3 +85,35 @@ def test_no_password_is_written_in_the_file() -> None:
     assert services["postgres"]["environment"]["POSTGRES_PASSWORD"].startswith("${")
     url = services["api"]["environment"]["WIJKWACHT_DATABASE_URL"]
     assert ":${POSTGRES_PASSWORD:?" in url
+    assert services["api"]["environment"]["WIJKWACHT_API_KEYS"].startswith("${")
+
+
+def test_the_setup_secures_the_broker_and_gives_every_principal_a_client_file(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        api_keys="handhaving-app:a-long-key-for-tests-0001",
+        kafka_field_systems="camera-app",
+    )
+    home = write_setup(tmp_path, "kafka", settings)
+    server = read_properties(home / "server.properties")
+    assert server["listeners"] == "SASL_SSL://0.0.0.0:9093,CONTROLLER://0.0.0.0:9094"
+    assert server["advertised.listeners"] == "SASL_SSL://kafka:9093"
+    assert server["controller.quorum.voters"] == "1@kafka:9094"
+    assert server["authorizer.class.name"].endswith("StandardAuthorizer")
+    assert server["allow.everyone.if.no.acl.found"] == "false"
+    assert server["sasl.enabled.mechanisms"] == "SCRAM-SHA-512"
+    assert server["ssl.truststore.location"] == str(home / "tls" / "ca.pem")
+    principals = {p.stem for p in (home / "clients").glob("*.properties")}
+    assert {"admin", "wijkwacht-api", "wijkwacht-worker", "wijkwacht-live"} <= principals
+    assert {"handhaving-app", "camera-app", "wijkwacht-materialiser", "broker"} <= principals
+    api = Settings(_env_file=None, **settings_fields(home / "clients" / "wijkwacht-api.properties"))  # type: ignore[call-arg]
+    assert api.bootstrap == "kafka:9093" and api.kafka_security_protocol == "SASL_SSL"
+    assert api.kafka_check_hostname  # the certificate names `kafka`
+    start = shlex.split((home / "start.sh").read_text().splitlines()[3])
+    assert start[:2] == ["/opt/kafka/bin/kafka-storage.sh", "format"]
+    scram = [start[i + 1] for i, arg in enumerate(start) if arg == "--add-scram"]
+    assert sorted(s.split("name=")[1].split(",")[0] for s in scram) == sorted(principals)
+    again = write_setup(tmp_path, "kafka", settings)  # a second run keeps every secret
+    assert (again / "start.sh").read_text() == (home / "start.sh").read_text()

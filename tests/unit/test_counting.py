@@ -19,6 +19,7 @@ from service.domain.counting import (
     Revision,
     apply_delta,
     apply_revision,
+    version,
 )
 from service.domain.figures import Figures
 from service.kafka.changelog import decode_cell, encode_cell, is_cell, parse_cell_key
@@ -86,10 +87,23 @@ def test_withdrawal_first_then_lower_revision_is_stale() -> None:
 
 
 def test_apply_delta_is_idempotent_per_offset() -> None:
-    cell = apply_delta(None, Figures(1, 10, 10), 4)
-    assert cell == Cell(Figures(1, 10, 10), 4)
-    assert apply_delta(cell, Figures(1, 10, 10), 4) is None
-    assert apply_delta(cell, Figures(-1, -10, -10), 7) == Cell(Figures(0, 0, 0), 7)
+    cell = apply_delta(None, Figures(1, 10, 10), "", 4)
+    assert cell == Cell(Figures(1, 10, 10), {"": 4})
+    assert apply_delta(cell, Figures(1, 10, 10), "", 4) is None
+    assert apply_delta(cell, Figures(-1, -10, -10), "", 7) == Cell(Figures(0, 0, 0), {"": 7})
+
+
+def test_each_input_lane_is_stamped_on_its_own() -> None:
+    """Offsets of two field systems' topics say nothing about each other: a record of one
+    lane is applied to a cell whatever the other lane's offsets, and once only."""
+    cell = apply_delta(None, Figures(1, 0, 0), "handhaving-app", 40)
+    cell = apply_delta(cell, Figures(1, 0, 0), "camera-app", 3)  # a lower offset, another lane
+    assert cell == Cell(Figures(2, 0, 0), {"handhaving-app": 40, "camera-app": 3})
+    assert apply_delta(cell, Figures(1, 0, 0), "camera-app", 3) is None
+    assert apply_delta(cell, Figures(1, 0, 0), "handhaving-app", 40) is None
+    later = apply_delta(cell, Figures(1, 0, 0), "handhaving-app", 41)
+    assert later == Cell(Figures(3, 0, 0), {"handhaving-app": 41, "camera-app": 3})
+    assert version(later.stamp) > version(cell.stamp)
 
 
 # ---- the processor under crashes --------------------------------------------------------
@@ -169,29 +183,35 @@ def year_cells(state: dict[bytes, bytes]) -> dict[tuple[str, ...], tuple[int, in
 @settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 10**6), crashes=st.integers(0, 6))
 def test_processor_is_exact_under_crashes_and_redelivery(seed: int, crashes: int) -> None:
+    """Each field system's events arrive in its own input topic (its lane): partition p of
+    every lane goes to the one worker of state partition p, the lanes interleave in any order
+    (another after every redelivery), and crashes lose any suffix of the changelog writes
+    after the last commit."""
     events = generate(seed, incidents=25)
     rnd = random.Random(seed)
-    partitions: dict[int, list] = {0: [], 1: [], 2: []}
+    streams: dict[tuple[str, int], list] = {}
     for event in events:  # keyed by incident, as the producer's partitioner would
         record = to_kafka(parse_event(event, REGISTRIES))
-        partitions[sum(record[0]) % 3].append(record)
+        lane = event["source"].rsplit(":systeem:", 1)[1]
+        streams.setdefault((lane, sum(record[0]) % 3), []).append(record)
     table = CrashingLog()
     processor = BatchProcessor(REGISTRIES, table)
-    committed = {p: 0 for p in partitions}
+    committed = dict.fromkeys(streams, 0)
     committed_log = 0
     position = dict(committed)
     crash_points = sorted(rnd.sample(range(len(events)), k=min(crashes, len(events))))
     steps = 0
-    while any(position[p] < len(records) for p, records in partitions.items()):
-        batch = []  # a batch as faust's take_events gives it: records of several partitions
+    while any(position[s] < len(records) for s, records in streams.items()):
+        batch = []  # a batch as one getmany gives it: records of several topic-partitions
         for _ in range(rnd.randint(1, 12)):
-            open_partitions = [p for p, r in partitions.items() if position[p] < len(r)]
-            if not open_partitions:
+            open_streams = [s for s, r in streams.items() if position[s] < len(r)]
+            if not open_streams:
                 break
-            p = rnd.choice(open_partitions)
-            key, value, headers = partitions[p][position[p]]
-            batch.append(Record(key, value, headers, p, position[p]))
-            position[p] += 1
+            stream = rnd.choice(open_streams)
+            key, value, headers = streams[stream][position[stream]]
+            lane, p = stream
+            batch.append(Record(key, value, headers, p, position[stream], lane))
+            position[stream] += 1
         result = processor.process(batch)
         assert result.rejections == []
         for _, key, value in result.writes:
@@ -212,7 +232,7 @@ def test_state_values_take_no_more_memory_than_their_length() -> None:
 
     tracemalloc.start()
     try:
-        values = [encode_cell(Cell(Figures(n, n, 0), n)) for n in range(1000)]
+        values = [encode_cell(Cell(Figures(n, n, 0), {"": n})) for n in range(1000)]
         per_value = tracemalloc.get_traced_memory()[0] / len(values)
     finally:
         tracemalloc.stop()

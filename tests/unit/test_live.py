@@ -11,18 +11,18 @@ WHERE = CellKey("handhavingsmelding", "afval", "dorp", "year", "2022")
 
 def test_totals_sum_partitions_and_follow_each_partitions_latest_value() -> None:
     aggregates = Aggregates()
-    assert aggregates.apply(0, WHERE, Cell(Figures(2, 0, 0), 10))
-    assert aggregates.apply(1, WHERE, Cell(Figures(3, 0, 0), 4))
-    assert aggregates.apply(0, WHERE, Cell(Figures(1, 0, 0), 12))
+    assert aggregates.apply(0, WHERE, Cell(Figures(2, 0, 0), {"": 10}))
+    assert aggregates.apply(1, WHERE, Cell(Figures(3, 0, 0), {"": 4}))
+    assert aggregates.apply(0, WHERE, Cell(Figures(1, 0, 0), {"": 12}))
     assert aggregates.row(WHERE).figures.count == 4
-    assert aggregates.processed == {0: 13, 1: 5}
+    assert aggregates.processed == {("", 0): 13, ("", 1): 5}
 
 
 def test_an_older_value_arriving_late_is_ignored() -> None:
     aggregates = Aggregates()
-    aggregates.apply(0, WHERE, Cell(Figures(5, 100, 40), 20))
+    aggregates.apply(0, WHERE, Cell(Figures(5, 100, 40), {"": 20}))
     assert not aggregates.apply(
-        0, WHERE, Cell(Figures(4, 80, 40), 18)
+        0, WHERE, Cell(Figures(4, 80, 40), {"": 18})
     )  # a zombie writer's late value
     assert aggregates.row(WHERE).figures.count == 5
     assert aggregates.row(WHERE).figures.amount_cents == 100
@@ -30,11 +30,11 @@ def test_an_older_value_arriving_late_is_ignored() -> None:
 
 def test_rows_filter_by_scope_period_and_drop_zero_counts() -> None:
     aggregates = Aggregates()
-    aggregates.apply(0, WHERE, Cell(Figures(1, 0, 0), 1))
+    aggregates.apply(0, WHERE, Cell(Figures(1, 0, 0), {"": 1}))
     other = CellKey("cameraincident", "geweld", "stadshart", "year", "2022")
-    aggregates.apply(0, other, Cell(Figures(0, 0, 0), 2))  # withdrawn again
+    aggregates.apply(0, other, Cell(Figures(0, 0, 0), {"": 2}))  # withdrawn again
     day = CellKey("handhavingsmelding", "afval", "dorp", "day", "2022-06-01")
-    aggregates.apply(0, day, Cell(Figures(1, 0, 0), 1))
+    aggregates.apply(0, day, Cell(Figures(1, 0, 0), {"": 1}))
     assert [r.where.kind for r in aggregates.rows("year", "2022")] == ["handhavingsmelding"]
     assert aggregates.rows("year", "2022", kind="cameraincident") == []
     assert [r.where.period for r in aggregates.rows("day", "2022-06-01")] == ["2022-06-01"]
@@ -78,7 +78,7 @@ def test_the_live_view_skips_a_changelog_record_that_does_not_decode() -> None:
     from service.settings import Settings
 
     view = LiveView(KafkaConfig.from_settings(Settings(_env_file=None)))  # type: ignore[call-arg]
-    good = encode_cell(Cell(Figures(2, 0, 0), 5))
+    good = encode_cell(Cell(Figures(2, 0, 0), {"": 5}))
     records = [
         SimpleNamespace(key=cell_key(0, WHERE), value=b"\x00garbage", partition=0, offset=4),
         SimpleNamespace(key=cell_key(0, WHERE), value=good, partition=0, offset=6),

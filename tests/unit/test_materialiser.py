@@ -48,7 +48,7 @@ def incident(offset: int, subject: str, *, source: str = SOURCE, revision: int =
 
 def year_cell(offset: int, count: int, wijk: str = "dorp") -> Record:
     where = CellKey("handhavingsmelding", "afval", wijk, "year", "2022")
-    value = encode_cell(Cell(Figures(count, 0, 0), offset))
+    value = encode_cell(Cell(Figures(count, 0, 0), {"": offset}))
     return Record(TOPIC, 0, offset, cell_key(0, where), value)
 
 
@@ -112,7 +112,7 @@ def test_a_batch_without_store_rows_writes_nothing() -> None:
     store = InMemoryTotals()
     month = CellKey("handhavingsmelding", "afval", "dorp", "month", "2022-06")
     records = [
-        Record(TOPIC, 0, 1, cell_key(0, month), encode_cell(Cell(Figures(1, 0, 0), 1))),
+        Record(TOPIC, 0, 1, cell_key(0, month), encode_cell(Cell(Figures(1, 0, 0), {"": 1}))),
         Record(TOPIC, 0, 2, incident_key(SOURCE, "HH-1"), None),  # a tombstone
         Record(TOPIC, 0, 3, None, b"[]"),
     ]

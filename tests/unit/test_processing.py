@@ -28,7 +28,7 @@ class Memory:
 
 def record(event: dict[str, Any], offset: int) -> Record:
     key, value, headers = to_kafka(parse_event(event, REGISTRIES))
-    return Record(key, value, headers, 0, offset)
+    return Record(key, value, headers, 0, offset, event["source"].rsplit(":systeem:", 1)[1])
 
 
 def run(records: list[Record]) -> BatchResult:
@@ -69,11 +69,11 @@ def test_nothing_of_a_record_is_kept_when_it_raises_half_way(
 ) -> None:
     real, calls = processing.apply_delta, []
 
-    def apply_delta(cell: Any, delta: Any, offset: int) -> Any:
+    def apply_delta(cell: Any, delta: Any, lane: str, offset: int) -> Any:
         calls.append(offset)
         if offset == 1 and calls.count(1) == 3:  # the third of its four period cells
             raise RuntimeError("a bug")
-        return real(cell, delta, offset)
+        return real(cell, delta, lane, offset)
 
     records = [record(e, n) for n, e in enumerate(EVENTS)]
     without = run([r for r in records if r.offset != 1])
@@ -101,3 +101,20 @@ def test_a_state_value_that_does_not_decode_fails_only_its_records() -> None:
     assert [(r.offset, j.code) for r, j in result.rejections] == [(0, "processing-error")]
     assert result.rejections[0][1].detail.startswith("JSONDecodeError")
     assert result.outcomes == {"counted": 3, "rejected": 1}
+
+
+def test_a_field_systems_topic_counts_only_its_own_incidents() -> None:
+    """On a field system's own topic a record claiming another system's `source` is refused
+    as `forbidden-source` and changes nothing; its own records count as on the API's topic."""
+    own = factories.report("HH-OWN")  # handhaving-app's
+    foreign = factories.damage("JW-FOREIGN", wijk="dorp")  # schade-app's
+    key, value, headers = to_kafka(parse_event(foreign, REGISTRIES))
+    intruder = Record(key, value, headers, 0, 1, "handhaving-app")
+    mine = Record(*to_kafka(parse_event(own, REGISTRIES)), 0, 0, "handhaving-app")
+    result = run([mine, intruder])
+    assert [(r.offset, j.code) for r, j in result.rejections] == [(1, "forbidden-source")]
+    detail = result.rejections[0][1].detail
+    assert detail.startswith("source: ") and "handhaving-app" in detail
+    assert sorted(result.writes) == sorted(run([record(own, 0)]).writes) != []
+    in_its_own_topic = Record(key, value, headers, 0, 1, "schade-app")
+    assert run([in_its_own_topic]).rejections == []
