@@ -134,5 +134,18 @@ async def _nothing_to_process(
     consumer.assign(list(done))
     for tp, offset in done.items():
         consumer.seek(tp, offset)
-    fetched = await consumer.getmany(*done, timeout_ms=300, max_records=len(done))
-    return {tp for tp in done if not fetched.get(tp) and await consumer.position(tp) >= ends[tp]}
+    # A fetch that was under way for a partition before the seek is thrown away, so one short
+    # fetch sometimes sees nothing yet: ask again until each partition has either given a
+    # record (something to process) or moved past its end, for at most a second.
+    caught_up: set[TopicPartition] = set()
+    pending = set(done)
+    deadline = asyncio.get_running_loop().time() + 1.0
+    while pending and asyncio.get_running_loop().time() < deadline:
+        fetched = await consumer.getmany(*pending, timeout_ms=100, max_records=len(pending))
+        for tp in list(pending):
+            if fetched.get(tp):
+                pending.discard(tp)
+            elif await consumer.position(tp) >= ends[tp]:
+                caught_up.add(tp)
+                pending.discard(tp)
+    return caught_up
