@@ -96,6 +96,8 @@ class Settings(BaseSettings):
     rate_limits: str | None = None
     # Open live streams (dashboards, `wijkwacht watch`) the API serves at once; beyond, 503.
     sse_max_subscribers: int = Field(default=200, ge=1)
+    # Open data (GET /v1/open/totals): cells counting fewer incidents are shown as `<N`.
+    open_data_threshold: int = Field(default=5, ge=1, le=1000)
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     # Each POST /v1/events body in one Kafka transaction, so that no reader of committed
     # records ever sees part of it. Off only for a Kafka-compatible service without

@@ -23,7 +23,7 @@ from service.http.limits import RateLimiter
 from service.http.openapi import install as install_openapi
 from service.http.ports import ApiParts
 from service.http.problems import Problem
-from service.http.routers import events, live, process, totals
+from service.http.routers import events, live, opendata, process, totals
 from service.settings import Settings
 
 STATIC = Path(__file__).resolve().parent / "static"  # the dashboard: HTML, JS, CSS
@@ -60,7 +60,7 @@ def build_api(settings: Settings, registries: Registries, parts: ApiParts) -> Fa
     )
     _answer_errors_as_problems(app)
     install_openapi(app)
-    for router in (events.router, live.router, totals.router, process.router):
+    for router in (events.router, live.router, totals.router, opendata.router, process.router):
         app.include_router(router)
 
     @app.get("/", include_in_schema=False)

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from service.domain.disclosure import OpenTable
 from service.domain.figures import Figures
 from service.read.yearly import Key, YearTotals
 
@@ -94,3 +95,62 @@ def closing_out(totals: YearTotals) -> ClosingOut | None:
     if totals.closing is None:
         return None
     return ClosingOut(closed_at=totals.closing.closed_at, closed_by=totals.closing.closed_by)
+
+
+class OpenRowOut(BaseModel):
+    kind: str
+    category: str
+    wijk: str
+    count: int | str = Field(
+        description="incidents; `<N` (N the threshold) when fewer, to protect the people in "
+        "them",
+        json_schema_extra={"pattern": "^<[0-9]+$"},
+    )
+    amount_cents: int | None = Field(description="null where the count is suppressed")
+    illegal_fireworks_cents: int | None = Field(description="null where the count is suppressed")
+
+
+class OpenKindOut(BaseModel):
+    kind: str
+    count: int = Field(description="the sum of this kind's published rows only")
+    amount_cents: int
+    illegal_fireworks_cents: int
+    suppressed_rows: int = Field(description="rows shown as `<N`, left out of these sums")
+
+
+class OpenTotalsOut(BaseModel):
+    year: int
+    month: int | None = Field(description="the month asked for; null: the whole year")
+    threshold: int = Field(description="rows counting fewer incidents are shown as `<N`")
+    rows: list[OpenRowOut] = Field(description="per kind, category and wijk")
+    kinds: list[OpenKindOut] = Field(description="per kind, the sum of the published rows")
+
+
+def open_totals_out(year: int, month: int | None, table: OpenTable) -> OpenTotalsOut:
+    hidden = f"<{table.threshold}"
+    return OpenTotalsOut(
+        year=year,
+        month=month,
+        threshold=table.threshold,
+        rows=[
+            OpenRowOut(
+                kind=cell.key[0],
+                category=cell.key[1],
+                wijk=cell.key[2],
+                count=hidden if cell.figures is None else cell.figures.count,
+                amount_cents=None if cell.figures is None else cell.figures.amount_cents,
+                illegal_fireworks_cents=(
+                    None if cell.figures is None else cell.figures.illegal_fireworks_cents
+                ),
+            )
+            for cell in table.cells
+        ],
+        kinds=[
+            OpenKindOut(
+                kind=kind,
+                **figures_out(figures).model_dump(),
+                suppressed_rows=table.suppressed[kind],
+            )
+            for kind, figures in sorted(table.published.items())
+        ],
+    )

@@ -342,3 +342,40 @@ def test_405_says_which_methods_are_allowed(api: Api) -> None:
     answer = api.client.delete("/v1/totals", params={"year": 2022})
     assert answer.status_code == 405 and answer.headers["content-type"] == PROBLEM
     assert answer.headers["allow"] == "GET"
+
+
+def test_open_data_needs_no_sign_in_and_hides_small_numbers(api: Api) -> None:
+    for category, count in (("afval", 12), ("horeca", 3)):
+        api.repository.upsert(
+            [YearCell(0, "handhavingsmelding", category, "dorp", 2022, count, 0, 0, 1)]
+        )
+    body = api.client.get("/v1/open/totals", params={"year": 2022}).json()
+    assert body["threshold"] == 5 and body["month"] is None
+    assert [(r["category"], r["count"], r["amount_cents"]) for r in body["rows"]] == [
+        ("afval", 12, 0),
+        ("horeca", "<5", None),
+    ]
+    assert body["kinds"] == [
+        {
+            "kind": "handhavingsmelding",
+            "count": 12,
+            "amount_cents": 0,
+            "illegal_fireworks_cents": 0,
+            "suppressed_rows": 1,
+        }
+    ]
+
+
+def test_open_data_per_month_comes_from_the_live_view(tmp_path: Path) -> None:
+    api = start(tmp_path, open_data_threshold=3)
+    june = CellKey("jaarwisselingsschade", "verharding", "dorp", "month", "2022-06")
+    july = CellKey("jaarwisselingsschade", "verharding", "dorp", "month", "2022-07")
+    api.live.aggregates.apply(0, june, Cell(Figures(2, 500, 100), {"": 7}))
+    api.live.aggregates.apply(0, july, Cell(Figures(4, 800, 0), {"": 9}))
+    june_body = api.client.get("/v1/open/totals", params={"year": 2022, "month": 6}).json()
+    assert june_body["threshold"] == 3
+    assert [(r["count"], r["amount_cents"]) for r in june_body["rows"]] == [("<3", None)]
+    july_body = api.client.get("/v1/open/totals", params={"year": 2022, "month": 7}).json()
+    assert [(r["count"], r["amount_cents"]) for r in july_body["rows"]] == [(4, 800)]
+    refused = api.client.get("/v1/open/totals", params={"year": 2022, "month": 13})
+    assert refused.status_code == 400 and "month" in refused.json()["detail"]

@@ -1,0 +1,62 @@
+"""Open data's small-number suppression, against a reference table with small cells, and for
+any table: nothing published reveals a suppressed count."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from service.domain.disclosure import Key, suppress
+from service.domain.figures import Figures
+
+ROWS: dict[Key, Figures] = {
+    ("handhavingsmelding", "afval", "dorp"): Figures(12, 0, 0),
+    ("handhavingsmelding", "afval", "rokkeveen"): Figures(4, 0, 0),
+    ("handhavingsmelding", "horeca", "dorp"): Figures(5, 0, 0),
+    ("handhavingsmelding", "horeca", "rokkeveen"): Figures(0, 0, 0),
+    ("jaarwisselingsschade", "verharding", "dorp"): Figures(1, 90_000, 90_000),
+    ("jaarwisselingsschade", "groen", "dorp"): Figures(7, 12_000, 3_000),
+}
+
+
+def test_a_reference_table_with_small_cells() -> None:
+    table = suppress(ROWS, threshold=5)
+    shown = {cell.key: cell.figures for cell in table.cells}
+    assert shown == {
+        ("handhavingsmelding", "afval", "dorp"): Figures(12, 0, 0),
+        ("handhavingsmelding", "afval", "rokkeveen"): None,  # 4 < 5
+        ("handhavingsmelding", "horeca", "dorp"): Figures(5, 0, 0),  # 5 is shown
+        ("jaarwisselingsschade", "groen", "dorp"): Figures(7, 12_000, 3_000),
+        ("jaarwisselingsschade", "verharding", "dorp"): None,  # and its amounts with it
+    }  # the zero row is left out
+    assert table.published == {
+        "handhavingsmelding": Figures(17, 0, 0),  # 12 + 5, not 21
+        "jaarwisselingsschade": Figures(7, 12_000, 3_000),
+    }
+    assert table.suppressed == {"handhavingsmelding": 1, "jaarwisselingsschade": 1}
+    assert [cell.key for cell in table.cells] == sorted(shown)
+
+
+keys = st.tuples(
+    st.sampled_from(["handhavingsmelding", "cameraincident"]),
+    st.sampled_from(["afval", "horeca", "geweld"]),
+    st.sampled_from(["dorp", "rokkeveen", "stadshart", "palenstein"]),
+)
+figures = st.builds(Figures, st.integers(0, 30), st.integers(0, 10**6), st.integers(0, 10**6))
+
+
+@given(rows=st.dictionaries(keys, figures), threshold=st.integers(1, 12))
+def test_nothing_published_reveals_a_suppressed_count(
+    rows: dict[Key, Figures], threshold: int
+) -> None:
+    table = suppress(rows, threshold)
+    for cell in table.cells:
+        count = rows[cell.key].count
+        assert count > 0
+        assert (cell.figures is None) == (count < threshold)
+        assert cell.figures is None or cell.figures == rows[cell.key]
+    for kind, total in table.published.items():
+        shown = [c.figures for c in table.cells if c.key[0] == kind and c.figures is not None]
+        assert total == sum(shown, Figures(0, 0, 0))  # the sum of published rows only
+        hidden = [c for c in table.cells if c.key[0] == kind and c.figures is None]
+        assert table.suppressed[kind] == len(hidden)
