@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -71,6 +72,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     database_url: str | None = None
     api_host: str = "127.0.0.1"
+    # Behind a TLS-terminating proxy: the proxy's addresses (comma-separated IPs or networks)
+    # whose X-Forwarded-For/-Proto the API believes; from anyone else they are ignored.
+    forwarded_allow_ips: str | None = None
     api_port: int = Field(default=8000, ge=1, le=65535)
     api_keys: SecretStr | None = None
     # Field systems that produce straight to Kafka and have no API key: `name,name`. With the
@@ -165,6 +169,24 @@ class Settings(BaseSettings):
     def rate_limits_per_system(self) -> dict[str, tuple[float, float]]:
         """Field system → (requests a second, burst) where WIJKWACHT_RATE_LIMITS sets them."""
         return parse_rate_limits(self.rate_limits) if self.rate_limits else {}
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxies_form(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        items = [item.strip() for item in value.split(",") if item.strip()]
+        if not items:
+            raise ValueError("name the proxy's addresses, or leave it unset")
+        for item in items:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{item!r} is not an IP address or network: name the proxy's addresses "
+                    "(trusting every sender would let anyone set X-Forwarded-For)"
+                ) from None
+        return ",".join(items)
 
     @field_validator("api_keys", "admin_keys")
     @classmethod

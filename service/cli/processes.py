@@ -105,7 +105,10 @@ def api() -> None:
         host=settings.api_host,
         port=settings.api_port,
         log_level="info",
-        proxy_headers=False,
+        # X-Forwarded-* only from the proxy named in WIJKWACHT_FORWARDED_ALLOW_IPS, never from
+        # whoever reaches the port.
+        proxy_headers=settings.forwarded_allow_ips is not None,
+        forwarded_allow_ips=settings.forwarded_allow_ips or "",
     )
 
 

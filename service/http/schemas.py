@@ -102,8 +102,7 @@ class OpenRowOut(BaseModel):
     category: str
     wijk: str
     count: int | str = Field(
-        description="incidents; `<N` (N the threshold) when fewer, to protect the people in "
-        "them",
+        description="incidents; `<N` (N the threshold) when fewer, to protect the people in them",
         json_schema_extra={"pattern": "^<[0-9]+$"},
     )
     amount_cents: int | None = Field(description="null where the count is suppressed")

@@ -211,3 +211,13 @@ def test_a_bad_rate_limit_stops_the_process(monkeypatch: pytest.MonkeyPatch, val
     result = CliRunner().invoke(app, ["migrate"])
     assert result.exit_code == 2
     assert result.output.startswith("wijkwacht: WIJKWACHT_RATE_LIMITS:"), result.output
+
+
+def test_forwarded_headers_are_believed_only_from_named_proxies() -> None:
+    assert make().forwarded_allow_ips is None  # by default believed from nobody
+    assert make(forwarded_allow_ips="10.0.0.5, 10.1.0.0/16").forwarded_allow_ips == (
+        "10.0.0.5,10.1.0.0/16"
+    )
+    for value in ("*", "proxy.example", ""):
+        with pytest.raises(ValueError, match="forwarded_allow_ips"):
+            make(forwarded_allow_ips=value)
