@@ -44,12 +44,14 @@ Limiter = Annotated[RateLimiter, Depends(_limiter)]
 
 
 def _operator(
+    request: Request,
     settings: SettingsDep,
     # Documented as the security scheme, not as a parameter.
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> str:
     """The operator whose key (WIJKWACHT_ADMIN_KEYS) is presented; Problem 401 otherwise."""
-    return field_system_for(authorization, settings.operator_keys)
+    client = request.client.host if request.client else None
+    return field_system_for(authorization, settings.operator_keys, "operator", client)
 
 
 Operator = Annotated[str, Depends(_operator)]

@@ -14,6 +14,7 @@ from events.errors import InvalidEvent
 from events.limits import STATIC_WINDOW, TimeWindow
 from events.models import Event, parse_event
 from events.registry import Registries
+from service.http import metrics
 from service.http.problems import Problem
 
 log = logging.getLogger(__name__)
@@ -21,10 +22,18 @@ log = logging.getLogger(__name__)
 MAX_DEPTH = 32
 
 
-def field_system_for(authorization: str | None, keys: dict[str, str]) -> str:
-    """The field system whose API key is presented as `Bearer <key>`; Problem 401 otherwise."""
+def field_system_for(
+    authorization: str | None,
+    keys: dict[str, str],
+    credential: str = "field-system",
+    client: str | None = None,
+) -> str:
+    """Whose key (field system, or operator: `credential`) is presented as `Bearer <key>`;
+    Problem 401 otherwise. A failed sign-in is logged, with where it came from and never
+    the key, and counted."""
     scheme, _, presented = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not presented.strip():
+        _failed(credential, "missing", client)
         raise Problem(
             401,
             "Unauthorized",
@@ -37,10 +46,16 @@ def field_system_for(authorization: str | None, keys: dict[str, str]) -> str:
         if hmac.compare_digest(key.encode(), presented.strip().encode()):
             found = name
     if found is None:
+        _failed(credential, "unknown", client)
         raise Problem(
             401, "Unauthorized", "unknown API key", headers={"WWW-Authenticate": "Bearer"}
         )
     return found
+
+
+def _failed(credential: str, reason: str, client: str | None) -> None:
+    metrics.SIGN_IN_FAILURES.labels(credential, reason).inc()
+    log.warning("sign-in failed: %s %s key from %s", reason, credential, client or "unknown")
 
 
 async def read_body(request: Request, limit: int) -> bytes:

@@ -28,6 +28,11 @@ EVENTS_REJECTED = Counter(
 REQUESTS_REJECTED = Counter(
     "wijkwacht_requests_rejected", "POST /v1/events refused as a whole", ["reason"]
 )
+SIGN_IN_FAILURES = Counter(
+    "wijkwacht_sign_in_failures",
+    "Requests refused with 401: no key, or one nobody has (credential: field-system, operator)",
+    ["credential", "reason"],
+)
 CONSUMER_LAG = Gauge(
     "wijkwacht_consumer_lag_events",
     "Input events the workers have not yet reflected, per partition",

@@ -243,6 +243,37 @@ def test_metrics_count_what_happened_to_each_request(api: Api) -> None:
     assert after[("wijkwacht_dead_letters", ())] == 3
 
 
+def test_failed_sign_ins_are_counted_and_logged_without_the_key(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    before = _samples(api)
+    guess = "guessed-key-0000000000001"
+    unknown = {**SINGLE, "authorization": f"Bearer {guess}"}
+    assert post(api, factories.report(), unknown)["status"] == 401
+    assert post(api, factories.report(), {"content-type": SINGLE["content-type"]})["status"] == 401
+    closing = api.client.post("/v1/years/2022/close", headers={"authorization": f"Bearer {guess}"})
+    assert closing.status_code == 401
+    after = _samples(api)
+
+    def grew(credential: str, reason: str) -> float:
+        key = (
+            "wijkwacht_sign_in_failures_total",
+            (("credential", credential), ("reason", reason)),
+        )
+        return after.get(key, 0.0) - before.get(key, 0.0)
+
+    assert grew("field-system", "unknown") == 1
+    assert grew("field-system", "missing") == 1
+    assert grew("operator", "unknown") == 1
+    failures = [r.getMessage() for r in caplog.records if "sign-in failed" in r.getMessage()]
+    assert failures == [
+        "sign-in failed: unknown field-system key from testclient",
+        "sign-in failed: missing field-system key from testclient",
+        "sign-in failed: unknown operator key from testclient",
+    ]
+    assert all(guess not in record.getMessage() for record in caplog.records)
+
+
 def test_422_for_times_outside_the_window_of_the_servers_clock(tmp_path: Path) -> None:
     """The issue's reproduction: a time in the year 9999 was accepted (202)."""
     from datetime import UTC, datetime, timedelta

@@ -68,7 +68,10 @@ async def post_events(
 ) -> Accepted:
     documents: list[Any] = []
     try:
-        field_system = field_system_for(authorization, settings.field_system_keys)
+        client = request.client.host if request.client else None
+        field_system = field_system_for(
+            authorization, settings.field_system_keys, "field-system", client
+        )
         if wait := limiter.retry_after(field_system):
             raise Problem(
                 429,
