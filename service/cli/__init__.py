@@ -31,6 +31,7 @@ app.command()(tools.validate)
 app.command()(tools.schema)
 app.command()(simulate.simulate)
 app.command()(tools.watch)
+app.command("new-key")(tools.new_key)
 app.add_typer(acl.app, name="acl")
 
 

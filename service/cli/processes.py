@@ -92,9 +92,10 @@ def api() -> None:
     store(wired)
     settings = wired.settings
     configure_logging()
-    if not settings.field_system_keys:
+    if not settings.authorities():
         logging.getLogger(__name__).warning(
-            "WIJKWACHT_API_KEYS is empty: POST /v1/events will answer 401 to everyone"
+            "no field system has a key (WIJKWACHT_API_KEYS, WIJKWACHT_API_KEYS_FILE): "
+            "POST /v1/events will answer 401 to everyone"
         )
     try:
         app = wired.api()
@@ -117,9 +118,12 @@ def run(insecure: Annotated[bool, INSECURE_OPTION] = False) -> None:
     settings = wiring().settings
     env = dict(os.environ)
     dev_key = None
-    if not settings.field_system_keys:
+    if not settings.authorities():
         if settings.env != "development":
-            fail("WIJKWACHT_API_KEYS is empty; set it (or WIJKWACHT_ENV=development for a dev key)")
+            fail(
+                "no field system has a key; set WIJKWACHT_API_KEYS or WIJKWACHT_API_KEYS_FILE "
+                "(or WIJKWACHT_ENV=development for a development key)"
+            )
         dev_key = _development_key(settings)
         env["WIJKWACHT_API_KEYS"] = f"{DEV_FIELD_SYSTEM}:{dev_key}"
     command = [sys.executable, "-m", "service.cli"]

@@ -88,3 +88,21 @@ def watch(
         fail(f"--kind must be one of {', '.join(KINDS)}, not {kind!r}")
     with suppress(KeyboardInterrupt):
         show(url or load_settings().api_url, scope, kind)
+
+
+def new_key(
+    field_system: Annotated[str, typer.Argument(help="the field system the key is for")],
+) -> None:
+    """Make a new API key for a field system: print it once (hand it over) and the entry that
+    gives it to the system in WIJKWACHT_API_KEYS_FILE, where only its hash is kept. Add the
+    hash beside the old one, and remove the old one once the system uses the new key: the
+    API reads the file again when it changes."""
+    import secrets
+
+    from service.settings.credentials import NAME, key_hash
+
+    if not NAME.match(field_system):
+        fail(f"field system {field_system!r}: lowercase letters, digits and '-'")
+    key = secrets.token_urlsafe(32)
+    typer.echo(f"key for {field_system} (shown once): {key}")
+    typer.echo(f"\n[{field_system}]\nkeys = [{key_hash(key)!r}]".replace("'", '"'))

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from events.registry import Registries
 from service.http.headers import SecurityHeaders
+from service.http.keyring import KeyRing
 from service.http.limits import RateLimiter
 from service.http.openapi import install as install_openapi
 from service.http.ports import ApiParts
@@ -55,6 +56,7 @@ def build_api(settings: Settings, registries: Registries, parts: ApiParts) -> Fa
     app.state.settings = settings
     app.state.registries = registries
     app.state.parts = parts
+    app.state.keyring = KeyRing(settings)
     app.state.limiter = RateLimiter(
         settings.rate_limit, settings.rate_burst, settings.rate_limits_per_system
     )

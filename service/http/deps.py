@@ -9,7 +9,8 @@ from fastapi import Depends, Header, Query, Request
 from events.kinds import KINDS
 from events.limits import CODE_PATTERN
 from events.registry import Registries
-from service.http.intake import field_system_for
+from service.http.intake import plain_keys, signed_in
+from service.http.keyring import KeyRing
 from service.http.limits import RateLimiter
 from service.http.ports import ApiParts
 from service.settings import Settings
@@ -43,6 +44,14 @@ def _limiter(request: Request) -> RateLimiter:
 Limiter = Annotated[RateLimiter, Depends(_limiter)]
 
 
+def _keyring(request: Request) -> KeyRing:
+    keyring: KeyRing = request.app.state.keyring
+    return keyring
+
+
+Keys = Annotated[KeyRing, Depends(_keyring)]
+
+
 def _operator(
     request: Request,
     settings: SettingsDep,
@@ -51,7 +60,7 @@ def _operator(
 ) -> str:
     """The operator whose key (WIJKWACHT_ADMIN_KEYS) is presented; Problem 401 otherwise."""
     client = request.client.host if request.client else None
-    return field_system_for(authorization, settings.operator_keys, "operator", client)
+    return signed_in(authorization, plain_keys(settings.operator_keys), "operator", client)
 
 
 Operator = Annotated[str, Depends(_operator)]

@@ -5,32 +5,35 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from fastapi import Request
 
 from events.binding import BATCH_CONTENT_TYPE, MAX_BATCH, STRUCTURED_CONTENT_TYPE
 from events.errors import InvalidEvent
 from events.limits import STATIC_WINDOW, TimeWindow
-from events.models import Event, parse_event
+from events.models import CameraIncident, Event, Withdrawal, parse_event
 from events.registry import Registries
 from service.http import metrics
 from service.http.problems import Problem
+from service.settings.credentials import Authority
 
 log = logging.getLogger(__name__)
 
 MAX_DEPTH = 32
+T = TypeVar("T")
 
 
-def field_system_for(
+def signed_in(
     authorization: str | None,
-    keys: dict[str, str],
+    find: Callable[[str], T | None],
     credential: str = "field-system",
     client: str | None = None,
-) -> str:
-    """Whose key (field system, or operator: `credential`) is presented as `Bearer <key>`;
-    Problem 401 otherwise. A failed sign-in is logged, with where it came from and never
-    the key, and counted."""
+) -> T:
+    """Whose key (a field system's, or an operator's: `credential`) is presented as
+    `Bearer <key>`, as `find` knows it; Problem 401 otherwise. A failed sign-in is logged,
+    with where it came from and never the key, and counted."""
     scheme, _, presented = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not presented.strip():
         _failed(credential, "missing", client)
@@ -40,17 +43,27 @@ def field_system_for(
             "send an API key as 'Authorization: Bearer <key>'",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    found = None
-    for key, name in keys.items():
-        # Compare with every key, in constant time, so timing tells nothing of the keys.
-        if hmac.compare_digest(key.encode(), presented.strip().encode()):
-            found = name
+    found = find(presented.strip())
     if found is None:
         _failed(credential, "unknown", client)
         raise Problem(
             401, "Unauthorized", "unknown API key", headers={"WWW-Authenticate": "Bearer"}
         )
     return found
+
+
+def plain_keys(keys: dict[str, str]) -> Callable[[str], str | None]:
+    """Look a key up among plainly configured ones (key → name)."""
+
+    def find(presented: str) -> str | None:
+        found = None
+        for key, name in keys.items():
+            # Compare with every key, in constant time, so timing tells nothing of the keys.
+            if hmac.compare_digest(key.encode(), presented.encode()):
+                found = name
+        return found
+
+    return find
 
 
 def _failed(credential: str, reason: str, client: str | None) -> None:
@@ -113,11 +126,12 @@ def parse_body(body: bytes, content_type: str) -> list[Any]:
 def validate_events(
     documents: list[Any],
     registries: Registries,
-    field_system: str,
+    authority: Authority,
     window: TimeWindow = STATIC_WINDOW,
 ) -> list[Event]:
     """Every event valid, its times in `window` (the router passes the clock-relative one of
-    the settings), and from the key's field system; or Problem 422/403 naming each fault."""
+    the settings), from the key's field system and within its authority (kinds, cameras); or
+    Problem 422/403 naming each fault."""
     events: list[Event] = []
     errors: list[dict[str, Any]] = []
     for index, document in enumerate(documents):
@@ -138,6 +152,7 @@ def validate_events(
             "nothing was written",
             errors=errors,
         )
+    field_system = authority.name
     foreign = [i for i, e in enumerate(events) if e.field_system != field_system]
     if foreign:
         raise Problem(
@@ -146,7 +161,36 @@ def validate_events(
             f"events {foreign} have a source of another field system than "
             f"{field_system!r}, whose key was used; nothing was written",
         )
+    beyond = [
+        {"index": i, "id": e.id, "field": field, "message": message}
+        for i, e in enumerate(events)
+        for field, message in _beyond_authority(e, authority)
+    ]
+    if beyond:
+        raise Problem(
+            403,
+            "Forbidden",
+            f"{len({b['index'] for b in beyond})} events are beyond what {field_system!r} may "
+            "report; nothing was written",
+            errors=beyond,
+        )
     return events
+
+
+def _beyond_authority(event: Event, authority: Authority) -> list[tuple[str, str]]:
+    data = event.data
+    if isinstance(data, Withdrawal):  # a system may withdraw its own incidents, any kind
+        return []
+    faults = []
+    if authority.kinds is not None and data.kind not in authority.kinds:
+        faults.append(("type", f"{authority.name} may not report {data.kind}"))
+    if (
+        isinstance(data, CameraIncident)
+        and authority.cameras is not None
+        and data.camera not in authority.cameras
+    ):
+        faults.append(("data.camera", f"{authority.name} may not report camera {data.camera!r}"))
+    return faults
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -410,3 +410,39 @@ def test_open_data_per_month_comes_from_the_live_view(tmp_path: Path) -> None:
     assert [(r["count"], r["amount_cents"]) for r in july_body["rows"]] == [(4, 800)]
     refused = api.client.get("/v1/open/totals", params={"year": 2022, "month": 13})
     assert refused.status_code == 400 and "month" in refused.json()["detail"]
+
+
+def test_keys_rotate_through_the_key_file_without_a_restart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only hashes in the file; the new key added beside the old, then the old removed, each
+    taking effect at the next request; a broken file leaves the keys that worked."""
+    from service.http import keyring
+    from service.settings.credentials import key_hash
+
+    monkeypatch.setattr(keyring, "CHECK_SECONDS", 0.0)
+    old, new = "old-key-handhaving-000001", "new-key-handhaving-000002"
+    path = tmp_path / "keys.toml"
+
+    def holds(*keys: str) -> None:
+        listed = ", ".join(f'"{key_hash(k)}"' for k in keys)
+        path.write_text(f'[handhaving-app]\nkeys = [{listed}]\nkinds = ["handhavingsmelding"]\n')
+
+    holds(old)
+    api = start(tmp_path, api_keys=None, api_keys_file=path)
+    assert old not in path.read_text()
+
+    def status(key: str, subject: str) -> object:
+        headers = {**BATCH, "authorization": f"Bearer {key}"}
+        return post(api, [factories.report(subject)], headers)["status"]
+
+    assert (status(old, "R-1"), status(new, "R-2")) == (202, 401)
+    holds(old, new)
+    assert (status(old, "R-3"), status(new, "R-4")) == (202, 202)
+    holds(new)
+    assert (status(old, "R-5"), status(new, "R-6")) == (401, 202)
+    path.write_text("[handhaving-app]\nkeys = 'not a list'\n")  # a slip while editing
+    assert status(new, "R-7") == 202
+    damage = factories.damage("JW-1") | {"source": factories.report()["source"]}
+    refused = post(api, [damage], {**BATCH, "authorization": f"Bearer {new}"})
+    assert refused["status"] == 403  # handhaving-app may report enforcement only

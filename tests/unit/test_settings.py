@@ -221,3 +221,28 @@ def test_forwarded_headers_are_believed_only_from_named_proxies() -> None:
     for value in ("*", "proxy.example", ""):
         with pytest.raises(ValueError, match="forwarded_allow_ips"):
             make(forwarded_allow_ips=value)
+
+
+def test_the_key_file_holds_hashes_and_names_field_systems(tmp_path: Path) -> None:
+    from service.settings.credentials import key_hash
+
+    path = tmp_path / "keys.toml"
+    path.write_text(
+        f'[camera-app]\nkeys = ["{key_hash("a-camera-key-0000001")}"]\n'
+        'kinds = ["cameraincident"]\ncameras = ["stadshart"]\n'
+    )
+    settings = make(api_keys="handhaving-app:0123456789abcdef", api_keys_file=path)
+    assert settings.field_systems == ["camera-app", "handhaving-app"]
+    authorities = settings.authorities()
+    assert authorities["camera-app"].cameras == {"stadshart"}
+    assert authorities["handhaving-app"].kinds is None  # plain keys may report anything
+    broken = tmp_path / "broken.toml"
+    for text, reason in (
+        ("[camera-app]\nkeys = ['0123']\n", "sha256"),
+        ("[Camera]\nkeys = []\n", "lowercase"),
+        (f'[camera-app]\nkeys = ["{key_hash("k" * 16)}"]\nkinds = ["parkeren"]\n', "unknown"),
+        ("not toml [", "not TOML"),
+    ):
+        broken.write_text(text)
+        with pytest.raises(ValueError, match=f"WIJKWACHT_API_KEYS_FILE: .*{reason}"):
+            make(api_keys_file=broken)

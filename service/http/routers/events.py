@@ -9,8 +9,8 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Header, Request
 
 from service.http import metrics
-from service.http.deps import Limiter, Parts, RegistriesDep, SettingsDep
-from service.http.intake import field_system_for, parse_body, read_body, validate_events
+from service.http.deps import Keys, Limiter, Parts, RegistriesDep, SettingsDep
+from service.http.intake import parse_body, read_body, signed_in, validate_events
 from service.http.metrics import kind_label
 from service.http.openapi import FIELD_SYSTEM_KEY, event_bodies
 from service.http.problems import UNAUTHORIZED, Problem, answers
@@ -63,15 +63,15 @@ async def post_events(
     registries: RegistriesDep,
     parts: Parts,
     limiter: Limiter,
+    keys: Keys,
     # Documented as the security scheme, not as a parameter.
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Accepted:
     documents: list[Any] = []
     try:
         client = request.client.host if request.client else None
-        field_system = field_system_for(
-            authorization, settings.field_system_keys, "field-system", client
-        )
+        authority = signed_in(authorization, keys.find, "field-system", client)
+        field_system = authority.name
         if wait := limiter.retry_after(field_system):
             raise Problem(
                 429,
@@ -88,7 +88,7 @@ async def post_events(
         for kind in kinds:
             metrics.EVENTS_RECEIVED.labels(kind).inc()
         events = await _off_the_loop(
-            len(body), validate_events, documents, registries, field_system, settings.event_window()
+            len(body), validate_events, documents, registries, authority, settings.event_window()
         )
         try:
             receipt = await parts.writer.write(events)

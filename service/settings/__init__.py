@@ -13,11 +13,20 @@ from pydantic import AwareDatetime, Field, SecretStr, field_validator, model_val
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from events.limits import EARLIEST_TIME, LATEST_TIME, TimeWindow, utc_text
+from service.settings.credentials import (
+    NAME,
+    Authority,
+    key_hash,
+    load_key_file,
+    parse_api_keys,
+    parse_rate_limits,
+)
+
+__all__ = ["Settings", "parse_api_keys", "parse_rate_limits"]
 
 # The project checkout holds the Maven-fetched broker jars under .cache/kafka/jars/.
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 
-_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _NAMESPACE = re.compile(r"^[a-z][a-z0-9-]{0,40}$")
 
 # Kafka principals (SCRAM user names) of the secured broker and of Wijkwacht's own processes;
@@ -77,6 +86,9 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str | None = None
     api_port: int = Field(default=8000, ge=1, le=65535)
     api_keys: SecretStr | None = None
+    # Production's field systems (TOML): per system the hashes of its keys (several while
+    # rotating), the kinds and cameras it may report. Read again when it changes.
+    api_keys_file: Path | None = None
     # Field systems that produce straight to Kafka and have no API key: `name,name`. With the
     # names in WIJKWACHT_API_KEYS they are the field-system principals of the ACLs.
     kafka_field_systems: str = ""
@@ -200,16 +212,25 @@ class Settings(BaseSettings):
     @classmethod
     def _field_systems_form(cls, value: str) -> str:
         for name in _names(value):
-            if not _NAME.match(name):
+            if not NAME.match(name):
                 raise ValueError(
                     f"field-system name {name!r} must be lowercase letters, digits, '-'"
                 )
         return ",".join(_names(value))
 
     @model_validator(mode="after")
+    def _key_file_readable(self) -> Settings:
+        try:
+            self.key_file_authorities()
+        except ValueError as exc:
+            raise ValueError(f"WIJKWACHT_API_KEYS_FILE: {exc}") from None
+        return self
+
+    @model_validator(mode="after")
     def _field_systems_not_service_principals(self) -> Settings:
         for variable, names in (
             ("WIJKWACHT_API_KEYS", self.field_system_keys.values()),
+            ("WIJKWACHT_API_KEYS_FILE", self.key_file_authorities()),
             ("WIJKWACHT_KAFKA_FIELD_SYSTEMS", _names(self.kafka_field_systems)),
         ):
             taken = sorted(set(names) & set(SERVICE_PRINCIPALS))
@@ -328,9 +349,31 @@ class Settings(BaseSettings):
 
     @property
     def field_systems(self) -> list[str]:
-        """Every field system, sorted: those with an API key and those only on Kafka."""
-        with_keys = set(self.field_system_keys.values())
+        """Every field system, sorted: those with an API key (given plainly or in the key
+        file) and those only on Kafka."""
+        with_keys = set(self.field_system_keys.values()) | set(self.key_file_authorities())
         return sorted(with_keys | set(_names(self.kafka_field_systems)))
+
+    def key_file_authorities(self) -> dict[str, Authority]:
+        """The field systems of WIJKWACHT_API_KEYS_FILE as it reads now (none without one)."""
+        return {} if self.api_keys_file is None else load_key_file(self.api_keys_file)
+
+    def authorities(self) -> dict[str, Authority]:
+        """Every field system that may sign in over HTTP: the key file's, and those of
+        WIJKWACHT_API_KEYS (which may report anything), their keys as hashes either way."""
+        found = dict(self.key_file_authorities())
+        plain: dict[str, list[str]] = {}
+        for key, name in self.field_system_keys.items():
+            plain.setdefault(name, []).append(key_hash(key))
+        for name, hashes in plain.items():
+            known = found.get(name)
+            if known is None:
+                found[name] = Authority(name, tuple(hashes))
+            else:
+                found[name] = Authority(
+                    name, known.key_hashes + tuple(hashes), known.kinds, known.cameras
+                )
+        return found
 
     @cached_property
     def operator_keys(self) -> dict[str, str]:
@@ -342,39 +385,3 @@ class Settings(BaseSettings):
 
 def _names(text: str) -> list[str]:
     return [name.strip() for name in text.split(",") if name.strip()]
-
-
-def parse_rate_limits(text: str) -> dict[str, tuple[float, float]]:
-    """Parse `name:rate:burst,...`: a positive rate and a burst of at least one request."""
-    limits = {}
-    for item in text.split(","):
-        parts = item.strip().split(":")
-        if len(parts) != 3 or not _NAME.match(parts[0]):
-            raise ValueError(f"entry {item.strip()!r} is not name:rate:burst")
-        try:
-            rate, burst = float(parts[1]), float(parts[2])
-        except ValueError:
-            raise ValueError(f"entry {item.strip()!r}: rate and burst must be numbers") from None
-        if not (rate > 0 and burst >= 1):
-            raise ValueError(f"entry {item.strip()!r}: rate must be > 0 and burst ≥ 1")
-        limits[parts[0]] = (rate, burst)
-    return limits
-
-
-def parse_api_keys(text: str) -> list[tuple[str, str]]:
-    """Parse `name:key,name:key`; refuse short keys, bad names and a key used twice."""
-    pairs: list[tuple[str, str]] = []
-    seen: set[str] = set()
-    for item in text.split(","):
-        name, sep, key = item.strip().partition(":")
-        if not sep:
-            raise ValueError(f"entry {item.strip()!r} is not name:key")
-        if not _NAME.match(name):
-            raise ValueError(f"field-system name {name!r} must be lowercase letters, digits, '-'")
-        if len(key) < 16:
-            raise ValueError(f"the key of {name!r} is shorter than 16 characters")
-        if key in seen:
-            raise ValueError(f"the key of {name!r} is used twice")
-        seen.add(key)
-        pairs.append((name, key))
-    return pairs
