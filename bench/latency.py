@@ -35,6 +35,7 @@ from tests.support import Process as Service
 from tests.support import free_port, settings_env
 
 KEY = "bench-key-0123456789abcdef"
+READER_KEY = "bench-reader-key-0123456789"
 
 
 def listen(base: str, total: int, out: Queue[list[tuple[tuple[str, str], int, float]]]) -> None:
@@ -47,7 +48,10 @@ def listen(base: str, total: int, out: Queue[list[tuple[tuple[str, str], int, fl
         async with (
             httpx.AsyncClient(timeout=httpx.Timeout(10, read=300)) as client,
             client.stream(
-                "GET", f"{base}/v1/live/stream", params={"scope": "year", "period": "2022"}
+                "GET",
+                f"{base}/v1/live/stream",
+                params={"scope": "year", "period": "2022"},
+                headers={"authorization": f"Bearer {READER_KEY}"},
             ) as response,
         ):
             name = None
@@ -135,7 +139,12 @@ def run(rate: float, seconds: float, modes: list[bool], secure: bool) -> list[di
     API of its own, posting at `rate` for `seconds`."""
     with local_broker(secure) as (broker, data):
         settings = bench_settings(
-            broker, data, "latency", api_port=free_port(), api_keys=f"handhaving-app:{KEY}"
+            broker,
+            data,
+            "latency",
+            api_port=free_port(),
+            api_keys=f"handhaving-app:{KEY}",
+            reader_keys=f"bench:{READER_KEY}",
         )
         asyncio.run(Wiring(settings).ensure_topics())
         worker = start_worker(settings, data / "worker.log")

@@ -11,7 +11,7 @@ import pytest
 
 from service.devtools.broker import LocalBroker
 from service.settings import Settings
-from tests.support import FIELD_SYSTEMS, PostgresCluster, free_port
+from tests.support import FIELD_SYSTEMS, READER_KEY, PostgresCluster, free_port
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -100,5 +100,6 @@ def settings(broker: LocalBroker, namespace: str, tmp_path: Path) -> Settings:
         data_dir=tmp_path / "var",
         topic_partitions=3,
         api_keys="handhaving-app:test-key-handhaving-0001,camera-app:test-key-camera-000001",
+        reader_keys=f"dashboard:{READER_KEY}",
         worker_metrics_port=0,  # tests that read a worker's metrics give it a free port
     )

@@ -20,6 +20,9 @@ T = TypeVar("T")
 # The field systems of the tests: each is a principal of the tests' brokers, with an input
 # topic of its own in each test namespace.
 FIELD_SYSTEMS = "handhaving-app,camera-app,schade-app"
+# A reader's key of the tests: every read endpoint needs one.
+READER_KEY = "test-key-reader-0000001"
+READER = {"authorization": f"Bearer {READER_KEY}"}
 
 
 def free_port(count: int = 1) -> int:
@@ -214,6 +217,8 @@ def settings_env(settings: object) -> dict[str, str]:
         env["WIJKWACHT_API_KEYS"] = settings.api_keys.get_secret_value()
     if settings.admin_keys:
         env["WIJKWACHT_ADMIN_KEYS"] = settings.admin_keys.get_secret_value()
+    if settings.reader_keys:
+        env["WIJKWACHT_READER_KEYS"] = settings.reader_keys.get_secret_value()
     return env
 
 
@@ -229,6 +234,7 @@ def private_stack(data_dir: Path, namespace: str, **extra: object) -> Any:
         "worker_metrics_port": free_port(),
         "namespace": namespace,
         "api_keys": "handhaving-app:test-key-handhaving-0001",
+        "reader_keys": f"dashboard:{READER_KEY}",
         **extra,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg, arg-type]

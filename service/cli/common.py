@@ -17,6 +17,8 @@ from storage.errors import MigrationError, StorageError
 from storage.repository import TotalsRepository
 
 DEV_FIELD_SYSTEM = "handhaving-app"  # whose key `make run` creates in development
+DEV_READER = "development"  # the reader `make run` creates a key for in development
+DEV_READER_KEY_FILE = "development-reader-key"
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

@@ -15,7 +15,15 @@ from typing import Annotated
 
 import typer
 
-from service.cli.common import DEV_FIELD_SYSTEM, configure_logging, fail, store, wiring
+from service.cli.common import (
+    DEV_FIELD_SYSTEM,
+    DEV_READER,
+    DEV_READER_KEY_FILE,
+    configure_logging,
+    fail,
+    store,
+    wiring,
+)
 from service.settings import Settings
 from storage.engine import shown_url
 
@@ -124,8 +132,12 @@ def run(insecure: Annotated[bool, INSECURE_OPTION] = False) -> None:
                 "no field system has a key; set WIJKWACHT_API_KEYS or WIJKWACHT_API_KEYS_FILE "
                 "(or WIJKWACHT_ENV=development for a development key)"
             )
-        dev_key = _development_key(settings)
+        dev_key = _development_key(settings, "development-api-key", "dev-")
         env["WIJKWACHT_API_KEYS"] = f"{DEV_FIELD_SYSTEM}:{dev_key}"
+    reader_key = None
+    if not settings.reader_key_names and settings.env == "development":
+        reader_key = _development_key(settings, DEV_READER_KEY_FILE, "read-")
+        env["WIJKWACHT_READER_KEYS"] = f"{DEV_READER}:{reader_key}"
     command = [sys.executable, "-m", "service.cli"]
     services: list[subprocess.Popen[bytes]] = []
     broker = None
@@ -141,12 +153,17 @@ def run(insecure: Annotated[bool, INSECURE_OPTION] = False) -> None:
         store = shown_url(settings.store_url)
         typer.echo(
             f"\nWijkwacht is starting on Kafka {settings.bootstrap} and {store}\n"
+            f"  Dashboard  {base}/   (sign in with a reader's key)\n"
             f"  API        {base}/v1/events   (docs: {base}/docs)\n"
             f"  Totals     {base}/v1/totals?year=2022\n"
             f"  Health     {base}/readyz\n"
         )
         if dev_key:
-            typer.echo(f"  Development API key (field system {DEV_FIELD_SYSTEM}): {dev_key}\n")
+            typer.echo(f"  Development API key (field system {DEV_FIELD_SYSTEM}): {dev_key}")
+        if reader_key:
+            typer.echo(f"  Development reader key (dashboard, totals, watch): {reader_key}")
+        if dev_key or reader_key:
+            typer.echo("")
         typer.echo("Ctrl-C stops everything.\n")
         while not stop.is_set() and all(child.poll() is None for child in children):
             stop.wait(0.5)
@@ -163,13 +180,13 @@ def _child(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, env=env, preexec_fn=die_with_parent)
 
 
-def _development_key(settings: Settings) -> str:
+def _development_key(settings: Settings, name: str, prefix: str) -> str:
     """A development key kept in the data dir, so that restarts print the same one."""
-    path = settings.data_dir / "development-api-key"
+    path = settings.data_dir / name
     if path.exists():
         return path.read_text().strip()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    key = "dev-" + secrets.token_urlsafe(24)
+    key = prefix + secrets.token_urlsafe(24)
     path.write_text(key + "\n")
     path.chmod(0o600)
     return key

@@ -14,7 +14,8 @@ from events.errors import InvalidEvent
 from events.kinds import KINDS
 from events.models import parse_event
 from events.periods import SCOPES
-from service.cli.common import fail, load_settings, wiring
+from service.cli.common import DEV_READER_KEY_FILE, fail, load_settings, wiring
+from service.settings import Settings
 
 
 def validate(
@@ -78,16 +79,38 @@ def watch(
     kind: Annotated[
         str | None, typer.Option(help="also show the wijk × category grid of this kind")
     ] = None,
+    key: Annotated[
+        str | None,
+        typer.Option(
+            help="a reader's key [default: the first of WIJKWACHT_READER_KEYS, else the "
+            "development reader key of `wijkwacht run`]",
+            envvar="WIJKWACHT_WATCH_KEY",
+        ),
+    ] = None,
 ) -> None:
     """The live counts in the terminal, refreshing in place (Ctrl-C stops)."""
+    from service.devtools.watch import Refused
     from service.devtools.watch import watch as show
 
     if scope not in SCOPES:
         fail(f"--scope must be {', '.join(SCOPES[:-1])} or {SCOPES[-1]}, not {scope!r}")
     if kind is not None and kind not in KINDS:
         fail(f"--kind must be one of {', '.join(KINDS)}, not {kind!r}")
-    with suppress(KeyboardInterrupt):
-        show(url or load_settings().api_url, scope, kind)
+    settings = load_settings()
+    key = key or reader_key_of(settings)
+    try:
+        with suppress(KeyboardInterrupt):
+            show(url or settings.api_url, scope, kind, key)
+    except Refused as exc:
+        fail(f"the API refused the key ({exc}): give --key a reader's key", 1)
+
+
+def reader_key_of(settings: Settings) -> str | None:
+    """A reader's key this machine has: the first configured, else the development one."""
+    if settings.reader_key_names:
+        return next(iter(settings.reader_key_names))
+    path = settings.data_dir / DEV_READER_KEY_FILE
+    return path.read_text().strip() if path.is_file() else None
 
 
 def new_key(

@@ -97,8 +97,13 @@ def sse_events(lines: Iterator[str]) -> Iterator[tuple[str, dict[str, Any]]]:
             data.append(line[5:].strip())
 
 
-def watch(url: str, scope: str, kind: str | None) -> None:
-    """Show the live counts until Ctrl-C."""
+class Refused(Exception):
+    """The API refused the key (401 or 403): retrying would not help."""
+
+
+def watch(url: str, scope: str, kind: str | None, key: str | None) -> None:
+    """Show the live counts until Ctrl-C; Refused when the key may not read."""
+    headers = {"authorization": f"Bearer {key}"} if key else {}
     board = Board(scope)
     delay = 0.5
     with Live(render(board, kind), refresh_per_second=4, screen=False) as screen:
@@ -108,8 +113,12 @@ def watch(url: str, scope: str, kind: str | None) -> None:
                     "GET",
                     f"{url.rstrip('/')}/v1/live/stream",
                     params={"scope": scope},
+                    headers=headers,
                     timeout=httpx.Timeout(10, read=30),
                 ) as response:
+                    if response.status_code in (401, 403):
+                        response.read()
+                        raise Refused(f"{response.status_code}: {response.json().get('detail')}")
                     response.raise_for_status()
                     for name, body in sse_events(response.iter_lines()):
                         board.apply(name, body)

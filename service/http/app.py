@@ -7,6 +7,7 @@ the real collaborators, unit tests hand fakes (tests/unit/fakes.py).
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -18,13 +19,14 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from events.registry import Registries
+from service.http.auth import Authenticator
 from service.http.headers import SecurityHeaders
 from service.http.keyring import KeyRing
 from service.http.limits import RateLimiter
 from service.http.openapi import install as install_openapi
 from service.http.ports import ApiParts
 from service.http.problems import Problem
-from service.http.routers import events, live, opendata, process, totals
+from service.http.routers import events, live, opendata, process, session, totals
 from service.settings import Settings
 
 STATIC = Path(__file__).resolve().parent / "static"  # the dashboard: HTML, JS, CSS
@@ -57,12 +59,14 @@ def build_api(settings: Settings, registries: Registries, parts: ApiParts) -> Fa
     app.state.registries = registries
     app.state.parts = parts
     app.state.keyring = KeyRing(settings)
+    app.state.auth = Authenticator(settings, app.state.keyring)
     app.state.limiter = RateLimiter(
         settings.rate_limit, settings.rate_burst, settings.rate_limits_per_system
     )
     _answer_errors_as_problems(app)
     install_openapi(app)
-    for router in (events.router, live.router, totals.router, opendata.router, process.router):
+    routers = (events, live, totals, opendata, session, process)
+    for router in (module.router for module in routers):
         app.include_router(router)
 
     @app.get("/", include_in_schema=False)
@@ -92,7 +96,17 @@ def _answer_errors_as_problems(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         # Keep the exception's headers: a 405 must say which methods are allowed (`Allow`).
-        problem = Problem(
-            exc.status_code, str(exc.detail), str(exc.detail), headers=dict(exc.headers or {})
-        )
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # Starlette names only the first route of the path
+            headers["Allow"] = ", ".join(_methods_of(app, request.url.path))
+        problem = Problem(exc.status_code, str(exc.detail), str(exc.detail), headers=headers)
         return problem.response(request.url.path)
+
+
+def _methods_of(app: FastAPI, path: str) -> list[str]:
+    """Every method the OpenAPI document gives `path`: what `Allow` must list."""
+    methods: set[str] = set()
+    for template, operations in app.openapi()["paths"].items():
+        if re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", template), path):
+            methods |= {method.upper() for method in operations}
+    return sorted(methods)

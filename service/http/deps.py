@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, get_args
 
-from fastapi import Depends, Header, Query, Request
+from fastapi import Depends, Query, Request
 
 from events.kinds import KINDS
 from events.limits import CODE_PATTERN
 from events.registry import Registries
-from service.http.intake import plain_keys, signed_in
 from service.http.keyring import KeyRing
 from service.http.limits import RateLimiter
 from service.http.ports import ApiParts
@@ -50,20 +49,6 @@ def _keyring(request: Request) -> KeyRing:
 
 
 Keys = Annotated[KeyRing, Depends(_keyring)]
-
-
-def _operator(
-    request: Request,
-    settings: SettingsDep,
-    # Documented as the security scheme, not as a parameter.
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> str:
-    """The operator whose key (WIJKWACHT_ADMIN_KEYS) is presented; Problem 401 otherwise."""
-    client = request.client.host if request.client else None
-    return signed_in(authorization, plain_keys(settings.operator_keys), "operator", client)
-
-
-Operator = Annotated[str, Depends(_operator)]
 
 
 # The filters of the read endpoints. A kind is one of the counted kinds; a category or wijk

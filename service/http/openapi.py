@@ -20,7 +20,25 @@ EVENT_REF = f"{COMPONENTS}Event"
 # An HTTP Authorization header, `Bearer <key>`: the scheme name (OpenAPI) of each key kind.
 FIELD_SYSTEM_KEY = "fieldSystemKey"
 OPERATOR_KEY = "operatorKey"
+READER_KEY = "readerKey"
+SESSION = "session"
+# The roles of docs/roles/: who may call an operation, as OpenAPI security requirements (any one
+# of them will do).
+READERS: list[dict[str, list[str]]] = [{READER_KEY: []}, {OPERATOR_KEY: []}, {SESSION: []}]
+OPERATORS: list[dict[str, list[str]]] = [{OPERATOR_KEY: []}, {SESSION: []}]
 SECURITY_SCHEMES = {
+    READER_KEY: {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A reader's key (WIJKWACHT_READER_KEYS): dashboards' machines, Prometheus",
+    },
+    SESSION: {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "wijkwacht_session",
+        "description": "The dashboard's session, from POST /auth/session with a reader's or "
+        "operator's key; its roles are that key's",
+    },
     FIELD_SYSTEM_KEY: {
         "type": "http",
         "scheme": "bearer",

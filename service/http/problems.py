@@ -86,4 +86,5 @@ UNAUTHORIZED = (
     "No key, or an unknown key",
     {"WWW-Authenticate": "Always `Bearer`"},
 )
+FORBIDDEN_ROLE = (403, "The credential is known but lacks the role this needs")
 STORE_DOWN = (503, "The store is unavailable")

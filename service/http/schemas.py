@@ -153,3 +153,8 @@ def open_totals_out(year: int, month: int | None, table: OpenTable) -> OpenTotal
             for kind, figures in sorted(table.published.items())
         ],
     )
+
+
+class SessionOut(BaseModel):
+    name: str = Field(description="the name the key was given")
+    roles: list[str] = Field(description="reader, and operator for an operator's key")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import ipaddress
 import re
 from datetime import datetime, timedelta
-from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -13,6 +12,7 @@ from pydantic import AwareDatetime, Field, SecretStr, field_validator, model_val
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from events.limits import EARLIEST_TIME, LATEST_TIME, TimeWindow, utc_text
+from service.settings.checks import check_kafka_security
 from service.settings.credentials import (
     NAME,
     Authority,
@@ -48,7 +48,8 @@ SERVICE_PRINCIPALS = (
 
 
 class Settings(BaseSettings):
-    """Every knob of Wijkwacht; see the table in README.md."""
+    """Every knob of Wijkwacht; see the table in README.md. Values derived from the fields are
+    plain properties, never cached: `model_copy(update=…)` copies a cache as it is."""
 
     model_config = SettingsConfigDict(
         env_prefix="WIJKWACHT_",
@@ -94,6 +95,13 @@ class Settings(BaseSettings):
     kafka_field_systems: str = ""
     # Operators allowed to close a year over the API: `name:key,name:key` (none by default).
     admin_keys: SecretStr | None = None
+    # Machines and people that may read (dashboard, live, totals, registries, metrics):
+    # `name:key,name:key`. Operators (WIJKWACHT_ADMIN_KEYS) may read too.
+    reader_keys: SecretStr | None = None
+    # Signs the dashboard's session cookie; unset: a random secret per process (sessions end
+    # with it, and several API processes behind one address need one secret).
+    session_secret: SecretStr | None = None
+    session_hours: int = Field(default=8, ge=1, le=24 * 7)
     # The key(s) `wijkwacht simulate --target http` sends with: `key` or `name:key,name:key`.
     simulate_api_key: SecretStr | None = None
     topic_partitions: int = Field(default=6, ge=1, le=1000)
@@ -177,7 +185,7 @@ class Settings(BaseSettings):
         parse_rate_limits(value)
         return value
 
-    @cached_property
+    @property
     def rate_limits_per_system(self) -> dict[str, tuple[float, float]]:
         """Field system → (requests a second, burst) where WIJKWACHT_RATE_LIMITS sets them."""
         return parse_rate_limits(self.rate_limits) if self.rate_limits else {}
@@ -200,7 +208,7 @@ class Settings(BaseSettings):
                 ) from None
         return ",".join(items)
 
-    @field_validator("api_keys", "admin_keys")
+    @field_validator("api_keys", "admin_keys", "reader_keys")
     @classmethod
     def _api_keys_form(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None or value.get_secret_value().strip() == "":
@@ -217,6 +225,20 @@ class Settings(BaseSettings):
                     f"field-system name {name!r} must be lowercase letters, digits, '-'"
                 )
         return ",".join(_names(value))
+
+    @model_validator(mode="after")
+    def _one_key_one_role(self) -> Settings:
+        """A key is a field system's, a reader's or an operator's, never two of them."""
+        sets = (
+            ("WIJKWACHT_API_KEYS", set(self.field_system_keys)),
+            ("WIJKWACHT_READER_KEYS", set(self.reader_key_names)),
+            ("WIJKWACHT_ADMIN_KEYS", set(self.operator_keys)),
+        )
+        for n, (first, keys) in enumerate(sets):
+            for second, others in sets[n + 1 :]:
+                if keys & others:
+                    raise ValueError(f"{second}: a key is also in {first}; give each its own")
+        return self
 
     @model_validator(mode="after")
     def _key_file_readable(self) -> Settings:
@@ -244,39 +266,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _kafka_security_consistent(self) -> Settings:
         """One line naming the setting for a combination a client could not use."""
-        protocol = self.kafka_security_protocol
-        sasl, tls = protocol.startswith("SASL_"), protocol.endswith("SSL")
-        if self.kafka_password is not None and self.kafka_password_file is not None:
-            raise ValueError(
-                "WIJKWACHT_KAFKA_PASSWORD_FILE: set the password or a file holding it, not both"
-            )
-        if self.kafka_password_file is not None and not self.kafka_password_file.is_file():
-            raise ValueError(
-                f"WIJKWACHT_KAFKA_PASSWORD_FILE: {self.kafka_password_file} is not a readable file"
-            )
-        given = self.kafka_username or self.kafka_password or self.kafka_password_file
-        if sasl and not (self.kafka_username and self.kafka_password_secret()):
-            raise ValueError(
-                f"WIJKWACHT_KAFKA_USERNAME: {protocol} needs a username and a password "
-                "(WIJKWACHT_KAFKA_PASSWORD or WIJKWACHT_KAFKA_PASSWORD_FILE)"
-            )
-        if not sasl and given:
-            raise ValueError(
-                f"WIJKWACHT_KAFKA_SECURITY_PROTOCOL: {protocol} does not sign in with a "
-                "username and password; use SASL_SSL (or SASL_PLAINTEXT)"
-            )
-        for name in ("ca_file", "cert_file", "key_file"):
-            path = getattr(self, f"kafka_{name}")
-            variable = f"WIJKWACHT_KAFKA_{name.upper()}"
-            if path is not None and not tls:
-                raise ValueError(f"{variable}: {protocol} uses no TLS; use SSL or SASL_SSL")
-            if path is not None and not path.is_file():
-                raise ValueError(f"{variable}: {path} is not a readable file")
-        if (self.kafka_cert_file is None) != (self.kafka_key_file is None):
-            raise ValueError(
-                "WIJKWACHT_KAFKA_KEY_FILE: mutual TLS needs both WIJKWACHT_KAFKA_CERT_FILE "
-                "and WIJKWACHT_KAFKA_KEY_FILE"
-            )
+        check_kafka_security(self)
         return self
 
     def kafka_password_secret(self) -> str | None:
@@ -340,7 +330,7 @@ class Settings(BaseSettings):
     def kafka_jars_dir(self) -> Path:
         return self.kafka_jars or PROJECT_ROOT / ".cache" / "kafka" / "jars"
 
-    @cached_property
+    @property
     def field_system_keys(self) -> dict[str, str]:
         """API key → field-system name."""
         if self.api_keys is None:
@@ -375,7 +365,14 @@ class Settings(BaseSettings):
                 )
         return found
 
-    @cached_property
+    @property
+    def reader_key_names(self) -> dict[str, str]:
+        """Reader key → reader name."""
+        if self.reader_keys is None:
+            return {}
+        return {key: name for name, key in parse_api_keys(self.reader_keys.get_secret_value())}
+
+    @property
     def operator_keys(self) -> dict[str, str]:
         """Admin key → operator name."""
         if self.admin_keys is None:

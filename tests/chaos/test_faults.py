@@ -41,7 +41,15 @@ from storage.repository import SqlTotalsRepository
 from tests import factories
 from tests.integration.kafka_util import client_options, ensure, produce_inputs, read_all
 from tests.reference import expected_totals, stored_totals
-from tests.support import FIELD_SYSTEMS, Process, free_port, settings_env, wait_until
+from tests.support import (
+    FIELD_SYSTEMS,
+    READER,
+    READER_KEY,
+    Process,
+    free_port,
+    settings_env,
+    wait_until,
+)
 from tests.unit.test_counting import generate
 
 pytestmark = pytest.mark.chaos
@@ -212,6 +220,7 @@ class Cluster:
             api_port=free_port(),
             worker_store=store,
             worker_metrics_port=0,
+            reader_keys=f"dashboard:{READER_KEY}",
         )
         self.env = settings_env(self.settings)
         self.topics = Topics(self.settings.namespace)
@@ -275,7 +284,9 @@ class Cluster:
 
 
 def live(api: str, scope: str, period: str) -> dict[tuple[str, ...], tuple[int, int, int]]:
-    response = httpx.get(f"{api}/v1/live", params={"scope": scope, "period": period}, timeout=10)
+    response = httpx.get(
+        f"{api}/v1/live", headers=READER, params={"scope": scope, "period": period}, timeout=10
+    )
     response.raise_for_status()
     return {
         (r["kind"], r["category"], r["wijk"], period): (

@@ -17,7 +17,7 @@ from service.devtools.broker import LocalBroker
 from service.settings import Settings
 from tests import factories
 from tests.integration.kafka_util import ensure
-from tests.support import Process, private_stack, settings_env, wait_until
+from tests.support import READER, Process, private_stack, settings_env, wait_until
 
 pytestmark = pytest.mark.chaos
 LIMIT = 10.0
@@ -52,7 +52,9 @@ def _start(settings: Settings, tmp_path: Path) -> list[Process]:
     answer = httpx.post(f"{base}/v1/events", content=json.dumps(batch), headers=HEADERS, timeout=30)
     assert answer.status_code == 202, answer.text
     wait_until(
-        lambda: httpx.get(f"{base}/v1/live", params={"period": "2022"}, timeout=5).json()["rows"],
+        lambda: httpx.get(
+            f"{base}/v1/live", headers=READER, params={"period": "2022"}, timeout=5
+        ).json()["rows"],
         timeout=60,
         what="the worker to count the batch",
     )
@@ -96,7 +98,10 @@ def test_every_process_stops_within_10_s_of_sigterm(
     processes = _start(settings, tmp_path)
     try:
         rows = httpx.get(
-            f"http://127.0.0.1:{settings.api_port}/v1/live", params={"period": "2022"}, timeout=5
+            f"http://127.0.0.1:{settings.api_port}/v1/live",
+            headers=READER,
+            params={"period": "2022"},
+            timeout=5,
         ).json()["rows"]
         assert sum(r["count"] for r in rows) == 200
     finally:

@@ -23,7 +23,7 @@ from events.periods import LOCAL
 from service.settings import Settings
 from tests import factories
 from tests.integration.kafka_util import ensure
-from tests.support import Process, free_port, settings_env, wait_until
+from tests.support import READER, READER_KEY, Process, free_port, settings_env, wait_until
 
 pytestmark = pytest.mark.e2e
 CHROMIUM = Path("/usr/bin/chromium")
@@ -33,6 +33,7 @@ KEYS = {
     factories.SCHADE: "test-key-schade-000000001",
 }
 LIVE_WITHIN_MS = 2000
+OPERATOR_KEY = "test-key-operator-00001"
 
 
 @dataclass
@@ -86,6 +87,9 @@ def stack(settings: Settings, tmp_path: Path) -> Iterator[Stack]:
     env["WIJKWACHT_API_KEYS"] = ",".join(
         f"{source.rsplit(':', 1)[1]}:{key}" for source, key in KEYS.items()
     )
+    env["WIJKWACHT_ADMIN_KEYS"] = f"j-jansen:{OPERATOR_KEY}"
+    # Sessions outlive an API restart only with a secret of their own, as in production.
+    env["WIJKWACHT_SESSION_SECRET"] = "a-session-secret-for-the-tests-000001"
     worker = Process(["worker"], env, tmp_path / "worker.log")
     stack = Stack(f"http://127.0.0.1:{settings.api_port}", env, tmp_path, worker)
     try:
@@ -166,7 +170,16 @@ def screenshot(page: Page, tmp_path: Path, name: str) -> Path:
 
 def open_dashboard(page: Page, stack: Stack, query: str) -> None:
     page.goto(f"{stack.base}/{query}")
+    sign_in(page, READER_KEY)
     expect(status(page)).to_have_attribute("data-state", "live", timeout=30_000)
+
+
+def sign_in(page: Page, key: str) -> None:
+    """As a person does: the form appears for a visitor who is not signed in."""
+    expect(page.locator("#signin")).to_be_visible(timeout=30_000)
+    expect(page.locator("main")).to_be_hidden()
+    page.fill("#signin-key", key)
+    page.click("#signin-form button[type=submit]")
 
 
 def warm_up(page: Page, stack: Stack) -> None:
@@ -236,7 +249,9 @@ def test_posted_events_change_their_cells_in_place(
     )
     wait_until(
         lambda: httpx.get(
-            f"{stack.base}/v1/live", params={"scope": "year", "period": str(this_year - 1)}
+            f"{stack.base}/v1/live",
+            headers=READER,
+            params={"scope": "year", "period": str(this_year - 1)},
         ).json()["rows"],
         timeout=30,
         what="last year's damage in the live view",
@@ -286,3 +301,38 @@ def test_the_badge_says_in_dutch_when_no_worker_runs(
         expect(cell(page, "rokkeveen", "parkeren")).to_have_text("1", timeout=30_000)
     finally:
         assert worker.stop() == 0, worker.output()[-2000:]
+
+
+def test_a_visitor_signs_in_before_seeing_anything_and_a_reader_cannot_close_a_year(
+    stack: Stack, page: Page, tmp_path: Path
+) -> None:
+    page.goto(f"{stack.base}/?scope=day&kind=handhavingsmelding")
+    expect(page.locator("#signin")).to_be_visible(timeout=30_000)
+    expect(page.locator("main")).to_be_hidden()
+    assert page.locator("#grid td").count() == 0  # nothing of the figures reached the page
+    page.fill("#signin-key", "a-key-nobody-has-000001")
+    page.click("#signin-form button[type=submit]")
+    expect(page.locator("#signin-error")).to_have_text("Onbekende sleutel.")
+    screenshot(page, tmp_path, "dashboard-sign-in.png")
+    page.fill("#signin-key", READER_KEY)
+    page.click("#signin-form button[type=submit]")
+    expect(status(page)).to_have_attribute("data-state", "live", timeout=30_000)
+    warm_up(page, stack)
+    cookies = {c["name"]: c for c in page.context.cookies()}
+    assert (
+        cookies["wijkwacht_session"]["httpOnly"]
+        and cookies["wijkwacht_session"]["sameSite"] == "Strict"
+    )
+    closing = page.evaluate(
+        "async () => (await fetch('/v1/years/2022/close', {method: 'POST'})).status"
+    )
+    assert closing == 403  # a reader's session may read, not operate
+    page.click("#signout")
+    expect(page.locator("#signin")).to_be_visible(timeout=10_000)
+    page.fill("#signin-key", OPERATOR_KEY)
+    page.click("#signin-form button[type=submit]")
+    expect(status(page)).to_have_attribute("data-state", "live", timeout=30_000)
+    closing = page.evaluate(
+        "async () => (await fetch('/v1/years/2021/close', {method: 'POST'})).status"
+    )
+    assert closing == 201  # an operator's may

@@ -15,7 +15,7 @@ import pytest
 from service.settings import Settings
 from tests import factories
 from tests.integration.kafka_util import ensure
-from tests.support import Process, free_port, settings_env, wait_until
+from tests.support import READER, Process, free_port, settings_env, wait_until
 
 pytestmark = pytest.mark.e2e
 KEY = "test-key-handhaving-0001"
@@ -67,7 +67,9 @@ class StreamReader(threading.Thread):
 
     def run(self) -> None:
         try:
-            with httpx.stream("GET", self.url, timeout=httpx.Timeout(5, read=None)) as response:
+            with httpx.stream(
+                "GET", self.url, headers=READER, timeout=httpx.Timeout(5, read=None)
+            ) as response:
                 name = None
                 for line in response.iter_lines():
                     if self.stop.is_set():
@@ -110,20 +112,26 @@ def test_an_event_reaches_the_stream_and_the_live_counts(stack: str) -> None:
     ]
     reader.stop.set()
 
-    live = httpx.get(f"{stack}/v1/live", params={"scope": "year", "period": "2022"}).json()
+    live = httpx.get(
+        f"{stack}/v1/live", headers=READER, params={"scope": "year", "period": "2022"}
+    ).json()
     assert live["scope"] == "year" and live["period"] == "2022"
     assert [(r["category"], r["count"]) for r in live["rows"]] == [("horeca", 1)]
     assert "time" in live["as_of"]
     wait_until(
-        lambda: httpx.get(f"{stack}/v1/live").json()["as_of"]["events_behind"] == 0,
+        lambda: httpx.get(f"{stack}/v1/live", headers=READER).json()["as_of"]["events_behind"] == 0,
         timeout=30,
         what="no lag",
     )
     assert (
         httpx.get(
-            f"{stack}/v1/live", params={"scope": "year", "period": "2022", "kind": "cameraincident"}
+            f"{stack}/v1/live",
+            headers=READER,
+            params={"scope": "year", "period": "2022", "kind": "cameraincident"},
         ).json()["rows"]
         == []
     )
-    bad = httpx.get(f"{stack}/v1/live", params={"scope": "week", "period": "2022-12"})
+    bad = httpx.get(
+        f"{stack}/v1/live", headers=READER, params={"scope": "week", "period": "2022-12"}
+    )
     assert bad.status_code == 400 and "2022-W52" in bad.json()["detail"]

@@ -15,7 +15,7 @@ from service.kafka.topics import Topics
 from service.settings import Settings
 from tests import factories
 from tests.integration.kafka_util import ensure, produce
-from tests.support import Process, free_port, settings_env, wait_until
+from tests.support import READER, Process, free_port, settings_env, wait_until
 
 pytestmark = pytest.mark.e2e
 HEADERS = {
@@ -25,7 +25,7 @@ HEADERS = {
 
 
 def samples(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    text = httpx.get(url, timeout=10).text
+    text = httpx.get(url, headers=READER, timeout=10).text  # the worker's ignores it
     return {
         (s.name, tuple(sorted(s.labels.items()))): s.value
         for family in text_string_to_metric_families(text)

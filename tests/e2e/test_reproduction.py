@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from service.cli import app
 from service.settings import Settings
 from tests.integration.kafka_util import ensure
-from tests.support import PostgresCluster, Process, free_port, settings_env, wait_until
+from tests.support import READER, PostgresCluster, Process, free_port, settings_env, wait_until
 
 pytestmark = pytest.mark.e2e
 KEYS = (
@@ -63,7 +63,7 @@ def test_simulated_years_reproduce_the_published_figures(
         print(simulated.stdout)
 
         def drained() -> bool:
-            as_of = httpx.get(f"{api}/v1/live", timeout=10).json()["as_of"]
+            as_of = httpx.get(f"{api}/v1/live", headers=READER, timeout=10).json()["as_of"]
             return as_of.get("events_behind") == 0 and _reports(api, 2022) == 8989
 
         wait_until(drained, timeout=300, interval=1, what="the processors to drain the input")
@@ -123,6 +123,7 @@ def check_published_figures(report: dict[str, Any]) -> None:
 def _reports(api: str, year: int) -> int:
     rows = httpx.get(
         f"{api}/v1/totals",
+        headers=READER,
         params={"year": year, "group_by": "kind", "kind": "handhavingsmelding"},
         timeout=10,
     ).json()["rows"]

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests import factories
-from tests.support import Process, free_port, wait_until
+from tests.support import READER, READER_KEY, Process, free_port, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -25,10 +25,11 @@ def user_env(tmp_path: Path, store: str) -> dict[str, str]:
         "WIJKWACHT_API_PORT": str(api),
         "WIJKWACHT_DATABASE_URL": store,
         "WIJKWACHT_TOPIC_PARTITIONS": "3",
+        "WIJKWACHT_READER_KEYS": f"dashboard:{READER_KEY}",
     }
 
 
-def post_and_read_total(api: str, key: str) -> None:
+def post_and_read_total(api: str, key: str, reader: dict[str, str] = READER) -> None:
     event = factories.report("HH-E2E-1", occurred_at="2022-12-31T23:30:00Z")  # 2023 local
     wait_until(lambda: _ready(api), timeout=60, what="the API to be ready")
     response = httpx.post(
@@ -40,7 +41,9 @@ def post_and_read_total(api: str, key: str) -> None:
     assert response.status_code == 202, response.text
 
     def total() -> list | None:
-        rows = httpx.get(f"{api}/v1/totals", params={"year": 2023}, timeout=10).json()["rows"]
+        rows = httpx.get(
+            f"{api}/v1/totals", headers=reader, params={"year": 2023}, timeout=10
+        ).json()["rows"]
         return rows or None
 
     rows = wait_until(total, timeout=60, what="the yearly total")
@@ -54,7 +57,12 @@ def post_and_read_total(api: str, key: str) -> None:
             "illegal_fireworks_cents": 0,
         }
     ]
-    assert httpx.get(f"{api}/v1/totals", params={"year": 2022}, timeout=10).json()["rows"] == []
+    assert (
+        httpx.get(f"{api}/v1/totals", headers=reader, params={"year": 2022}, timeout=10).json()[
+            "rows"
+        ]
+        == []
+    )
 
 
 def _ready(api: str) -> bool:
@@ -108,17 +116,21 @@ def test_run_starts_everything_and_ctrl_c_stops_everything(tmp_path: Path) -> No
     env = user_env(tmp_path, f"sqlite:///{tmp_path / 'var' / 'store.sqlite3'}")
     env["WIJKWACHT_ENV"] = "development"
     env.pop("WIJKWACHT_API_KEYS", None)
+    env.pop("WIJKWACHT_READER_KEYS")
     run = Process(["run"], {**env, "WIJKWACHT_API_KEYS": ""}, tmp_path / "run.log")
     try:
         key_file = tmp_path / "var" / "development-api-key"
         wait_until(
-            lambda: "Development API key" in run.output() or not run.alive(),
+            lambda: "Development reader key" in run.output() or not run.alive(),
             timeout=120,
-            what="the development key to be printed",
+            what="the development keys to be printed",
         )
         key = key_file.read_text().strip()
-        assert key in run.output()
-        post_and_read_total(f"http://127.0.0.1:{env['WIJKWACHT_API_PORT']}", key)
+        reader = (tmp_path / "var" / "development-reader-key").read_text().strip()
+        assert key in run.output() and reader in run.output()
+        base = f"http://127.0.0.1:{env['WIJKWACHT_API_PORT']}"
+        assert f"Dashboard  {base}/" in run.output()
+        post_and_read_total(base, key, {"authorization": f"Bearer {reader}"})
         run.popen.send_signal(signal.SIGINT)  # what Ctrl-C sends
         run.popen.wait(60)
     finally:

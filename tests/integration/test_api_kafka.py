@@ -13,7 +13,7 @@ from service.kafka.topics import Topics
 from service.settings import Settings
 from tests import factories
 from tests.integration.kafka_util import ensure, read_all
-from tests.support import free_port
+from tests.support import READER, free_port
 
 pytestmark = pytest.mark.integration
 KEY = {"Authorization": "Bearer test-key-handhaving-0001"}
@@ -130,7 +130,7 @@ def test_readyz_and_healthz(client: TestClient) -> None:
 
 
 def test_registries_are_served(client: TestClient) -> None:
-    body = client.get("/v1/registries").json()
+    body = client.get("/v1/registries", headers=READER).json()
     assert "buytenwegh-de-leyens" in {w["code"] for w in body["wijken"]}
     assert {"verharding", "afvalbakken"} <= {
         c["code"] for c in body["categories"]["jaarwisselingsschade"]

@@ -18,7 +18,7 @@ from storage.migrate import upgrade
 from storage.repository import SqlTotalsRepository
 from tests.integration.kafka_util import ensure
 from tests.integration.test_store import cell, incident
-from tests.support import settings_env
+from tests.support import READER, settings_env
 
 pytestmark = pytest.mark.integration
 ADMIN = {"Authorization": "Bearer controller-key-000000001"}
@@ -53,13 +53,14 @@ def test_closing_a_year_publishes_it_and_late_events_become_adjustments(
     client: TestClient, repository: SqlTotalsRepository
 ) -> None:
     repository.upsert([cell(0, 3, 10), cell(1, 2, 4, wijk="rokkeveen")])
-    open_year = client.get("/v1/totals", params={"year": 2022}).json()
+    open_year = client.get("/v1/totals", params={"year": 2022}, headers=READER).json()
     assert open_year["closed"] is None and open_year["adjustments"] == []
     assert [r["count"] for r in open_year["rows"]] == [3, 2]
 
     assert client.post("/v1/years/2022/close").status_code == 401
     refused = client.post("/v1/years/2022/close", headers=FIELD_SYSTEM)
-    assert refused.status_code == 401  # a field system's key is no operator's key
+    assert refused.status_code == 403  # known, but a field system's key is no operator's
+    assert client.post("/v1/years/2022/close", headers=READER).status_code == 403
     closed = client.post("/v1/years/2022/close", headers=ADMIN)
     assert closed.status_code == 201, closed.text
     assert closed.json()["closed_by"] == "controller"
@@ -68,14 +69,16 @@ def test_closing_a_year_publishes_it_and_late_events_become_adjustments(
     assert again.json()["detail"] == "year 2022 is closed already"
 
     repository.upsert([cell(0, 4, 11), cell(2, 1, 12, wijk="palenstein")])  # late events
-    totals = client.get("/v1/totals", params={"year": 2022}).json()
+    totals = client.get("/v1/totals", params={"year": 2022}, headers=READER).json()
     assert totals["closed"]["closed_by"] == "controller"
     assert [(r["wijk"], r["count"]) for r in totals["rows"]] == [("dorp", 3), ("rokkeveen", 2)]
     assert [(r["wijk"], r["count"], r["amount_cents"]) for r in totals["adjustments"]] == [
         ("dorp", 1, 100),
         ("palenstein", 1, 100),
     ]
-    by_kind = client.get("/v1/totals", params={"year": 2022, "group_by": "kind"}).json()
+    by_kind = client.get(
+        "/v1/totals", params={"year": 2022, "group_by": "kind"}, headers=READER
+    ).json()
     assert [r["count"] for r in by_kind["rows"]] == [5]
     assert [r["count"] for r in by_kind["adjustments"]] == [2]
 
@@ -91,7 +94,9 @@ def test_compare_puts_two_years_side_by_side(
         ]
     )
     response = client.get(
-        "/v1/totals/compare", params={"year": 2022, "base": 2021, "group_by": "kind"}
+        "/v1/totals/compare",
+        params={"year": 2022, "base": 2021, "group_by": "kind"},
+        headers=READER,
     )
     assert response.status_code == 200, response.text
     rows = {r["kind"]: r for r in response.json()["rows"]}
@@ -102,7 +107,9 @@ def test_compare_puts_two_years_side_by_side(
     damage = rows["jaarwisselingsschade"]
     assert damage["year"]["count"] == 0 and damage["change_percent"]["count"] == -100.0
     assert response.json()["closed"] == {"2022": None, "2021": None}
-    bad = client.get("/v1/totals/compare", params={"year": 2022, "base": 2021, "group_by": "x"})
+    bad = client.get(
+        "/v1/totals/compare", params={"year": 2022, "base": 2021, "group_by": "x"}, headers=READER
+    )
     assert bad.status_code == 400 and "group_by" in bad.json()["detail"]
 
 

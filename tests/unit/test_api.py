@@ -28,6 +28,8 @@ from tests.unit.fakes import FakeLive, FakeWriter, InMemoryTotals, UnreachableTo
 REGISTRIES = load_registries()
 FIELD_KEY = "test-key-handhaving-0001"
 OPERATOR_KEY = "test-key-operator-00001"
+READER_KEY = "test-key-reader-0000001"
+READER = {"authorization": f"Bearer {READER_KEY}"}
 SINGLE = {"content-type": "application/cloudevents+json", "authorization": f"Bearer {FIELD_KEY}"}
 BATCH = {**SINGLE, "content-type": "application/cloudevents-batch+json"}
 PROBLEM = "application/problem+json"
@@ -53,6 +55,7 @@ def start(tmp_path: Path, repository: InMemoryTotals | None = None, **settings: 
         "data_dir": tmp_path,
         "api_keys": f"handhaving-app:{FIELD_KEY}",
         "admin_keys": f"j-jansen:{OPERATOR_KEY}",
+        "reader_keys": f"dashboard:{READER_KEY}",
         **settings,
     }
     config = Settings(_env_file=None, **values)  # type: ignore[call-arg, arg-type]
@@ -148,7 +151,7 @@ def test_503_when_kafka_does_not_acknowledge_and_readyz_says_why(api: Api) -> No
 def test_503_when_the_store_is_down(tmp_path: Path) -> None:
     api = start(tmp_path, UnreachableTotals())
     with api.client:
-        totals = api.client.get("/v1/totals", params={"year": 2022})
+        totals = api.client.get("/v1/totals", params={"year": 2022}, headers=READER)
         closing = api.client.post(
             "/v1/years/2022/close", headers={"authorization": f"Bearer {OPERATOR_KEY}"}
         )
@@ -159,12 +162,16 @@ def test_503_when_the_store_is_down(tmp_path: Path) -> None:
 
 
 def test_400_for_malformed_queries(api: Api) -> None:
-    period = api.client.get("/v1/live", params={"scope": "month", "period": "2022-13"})
+    period = api.client.get(
+        "/v1/live", params={"scope": "month", "period": "2022-13"}, headers=READER
+    )
     assert period.status_code == 400
     assert period.json()["detail"] == "period: '2022-13' is not a month like 2022-12"
-    group = api.client.get("/v1/totals", params={"year": 2022, "group_by": "kind,team"})
+    group = api.client.get(
+        "/v1/totals", params={"year": 2022, "group_by": "kind,team"}, headers=READER
+    )
     assert group.status_code == 400 and "cannot group by team" in group.json()["detail"]
-    scope = api.client.get("/v1/live", params={"scope": "decade"})
+    scope = api.client.get("/v1/live", params={"scope": "decade"}, headers=READER)
     assert scope.status_code == 400 and scope.headers["content-type"] == PROBLEM
 
 
@@ -173,7 +180,9 @@ def test_live_rows_come_from_the_live_view_summed_over_partitions(api: Api) -> N
     api.live.aggregates.apply(0, where, Cell(Figures(2, 500, 100), {"": 7}))
     api.live.aggregates.apply(3, where, Cell(Figures(1, 250, 0), {"": 4}))
     api.live.behind = {"0": 5, "3": 0}
-    body = api.client.get("/v1/live", params={"scope": "year", "period": "2022"}).json()
+    body = api.client.get(
+        "/v1/live", params={"scope": "year", "period": "2022"}, headers=READER
+    ).json()
     assert body["rows"] == [
         {
             "kind": "jaarwisselingsschade",
@@ -192,19 +201,25 @@ def test_totals_compare_and_closing_a_year_by_an_operator(api: Api) -> None:
         api.repository.upsert(
             [YearCell(0, "handhavingsmelding", "afval", "dorp", year, count, 0, 0, 1)]
         )
-    totals = api.client.get("/v1/totals", params={"year": 2022, "group_by": "kind"}).json()
+    totals = api.client.get(
+        "/v1/totals", params={"year": 2022, "group_by": "kind"}, headers=READER
+    ).json()
     assert totals["rows"] == [
         {"kind": "handhavingsmelding", "category": None, "wijk": None, "count": 5,
          "amount_cents": 0, "illegal_fireworks_cents": 0}
     ]  # fmt: skip
-    compared = api.client.get("/v1/totals/compare", params={"year": 2022, "base": 2021}).json()
+    compared = api.client.get(
+        "/v1/totals/compare", params={"year": 2022, "base": 2021}, headers=READER
+    ).json()
     assert compared["rows"][0]["difference"]["count"] == 1
     assert compared["rows"][0]["change_percent"]["count"] == 25.0
     anonymous = api.client.post("/v1/years/2022/close")
     field_system = api.client.post(
         "/v1/years/2022/close", headers={"authorization": f"Bearer {FIELD_KEY}"}
     )
-    assert anonymous.status_code == 401 and field_system.status_code == 401
+    reader = api.client.post("/v1/years/2022/close", headers=READER)
+    assert anonymous.status_code == 401  # who are you?
+    assert (field_system.status_code, reader.status_code) == (403, 403)  # not an operator
     operator = {"authorization": f"Bearer {OPERATOR_KEY}"}
     closed = api.client.post("/v1/years/2022/close", headers=operator)
     assert closed.status_code == 201 and closed.json()["closed_by"] == "j-jansen"
@@ -213,7 +228,7 @@ def test_totals_compare_and_closing_a_year_by_an_operator(api: Api) -> None:
 
 
 def _samples(api: Api) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    text = api.client.get("/metrics").text
+    text = api.client.get("/metrics", headers=READER).text
     return {
         (s.name, tuple(sorted(s.labels.items()))): s.value
         for family in text_string_to_metric_families(text)
@@ -314,7 +329,7 @@ def test_every_answer_carries_the_security_headers(api: Api) -> None:
     answers = [
         api.client.get("/"),
         api.client.get("/openapi.json"),
-        api.client.get("/v1/live", params={"period": "2022"}),
+        api.client.get("/v1/live", params={"period": "2022"}, headers=READER),
         api.client.post("/v1/events", content=b"{}", headers={"content-type": "text/plain"}),
         api.client.get("/no/such/page"),
     ]
@@ -353,7 +368,7 @@ def test_live_streams_beyond_the_cap_get_503_with_retry_after(tmp_path: Path) ->
     api = start(tmp_path, sse_max_subscribers=2)
     held = [api.live.subscribe(), api.live.subscribe()]  # two dashboards already watching
     with api.client:
-        refused = api.client.get("/v1/live/stream", params={"period": "2022"})
+        refused = api.client.get("/v1/live/stream", params={"period": "2022"}, headers=READER)
     assert refused.status_code == 503 and refused.headers["retry-after"] == "10"
     assert refused.headers["content-type"] == PROBLEM
     assert len(held) == api.live.subscriber_count == 2

@@ -2,7 +2,7 @@
 tests/unit/fakes.py, no Kafka) with requests generated from /openapi.json and runs every check
 on each answer: no 5xx, no undocumented status, content type or header, no schema-valid
 request refused, no schema-invalid one accepted, every body as documented, 405 with `Allow`.
-Once per caller: no key, a field system's key and an operator's key."""
+Once per caller: no key, a field system's key, a reader's key and an operator's key."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from tests.unit.fakes import FakeLive, FakeWriter, InMemoryTotals
 
 FIELD_KEY = "test-key-handhaving-0001"
 OPERATOR_KEY = "test-key-operator-00001"
+READER_KEY = "test-key-reader-0000001"
 # Schemathesis's default lists of the statuses that reject (schema-invalid requests) and
 # accept (schema-valid ones), each with one addition below.
 REJECTED = ["400", "401", "403", "404", "405", "406", "409", "415", "422", "428", "429", "5xx"]
@@ -30,6 +31,7 @@ ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
 CALLERS = {
     "no key": {},
     "field system": {"Authorization": f"Bearer {FIELD_KEY}"},
+    "reader": {"Authorization": f"Bearer {READER_KEY}"},
     "operator": {"Authorization": f"Bearer {OPERATOR_KEY}"},
 }
 
@@ -43,6 +45,7 @@ def _app(tmp_path: Path) -> FastAPI:
         data_dir=tmp_path,
         api_keys=f"handhaving-app:{FIELD_KEY}",
         admin_keys=f"j-jansen:{OPERATOR_KEY}",
+        reader_keys=f"dashboard:{READER_KEY}",
         # Schemathesis sends thousands of requests a minute; at the default limit most would
         # be 429s (documented, but they would hide every other answer of POST /v1/events).
         rate_limit=1_000_000,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import APIRouter, Header, Request
 
 from service.http import metrics
+from service.http.auth import Authenticator, Caller
 from service.http.deps import Keys, Limiter, Parts, RegistriesDep, SettingsDep
 from service.http.intake import parse_body, read_body, signed_in, validate_events
 from service.http.metrics import kind_label
@@ -17,6 +18,7 @@ from service.http.problems import UNAUTHORIZED, Problem, answers
 from service.http.schemas import Accepted
 from service.kafka.errors import KafkaUnavailable
 from service.kafka.writer import first_sightings
+from service.settings.credentials import Authority
 
 router = APIRouter(tags=["events"])
 T = TypeVar("T")
@@ -35,7 +37,11 @@ OFF_THE_LOOP_BYTES = 64 * 1024  # about 60 events
             "than 32 levels, or a batch is not a non-empty array",
         ),
         UNAUTHORIZED,
-        (403, "An event's `source` names another field system than the key's"),
+        (
+            403,
+            "An event's `source` names another field system than the key's, or it is beyond "
+            "what the system may report (kinds, cameras), or the key is no field system's",
+        ),
         (413, "The body exceeds WIJKWACHT_MAX_BODY_BYTES, or a batch holds more than 1,000 events"),
         (415, "Another content type"),
         (
@@ -70,8 +76,18 @@ async def post_events(
     documents: list[Any] = []
     try:
         client = request.client.host if request.client else None
-        authority = signed_in(authorization, keys.find, "field-system", client)
-        field_system = authority.name
+        auth: Authenticator = request.app.state.auth
+
+        def find(key: str) -> Authority | Caller | None:
+            return keys.find(key) or auth.of_key(key)
+
+        # (mypy joins the union to `object` when it solves signed_in's type variable)
+        found = cast(Authority | Caller, signed_in(authorization, find, "field-system", client))
+        if not isinstance(found, Authority):  # a reader's or an operator's key
+            raise Problem(
+                403, "Forbidden", f"{found.name!r} may not send events: field systems only"
+            )
+        authority, field_system = found, found.name
         if wait := limiter.retry_after(field_system):
             raise Problem(
                 429,

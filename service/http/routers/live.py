@@ -15,11 +15,14 @@ from sse_starlette.sse import EventSourceResponse
 
 from events.periods import ANY_PERIOD_PATTERN, Scope, check_period, current_period
 from service.domain.counting import CellKey
+from service.http.auth import READER, requires
 from service.http.deps import CategoryFilter, KindFilter, Parts, SettingsDep, WijkFilter
-from service.http.problems import BAD_QUERY, Problem, answers
+from service.http.openapi import READERS
+from service.http.problems import BAD_QUERY, FORBIDDEN_ROLE, UNAUTHORIZED, Problem, answers
 from service.read.live import LiveState, Row
 
 router = APIRouter(tags=["live"])
+READ = Depends(requires(READER))
 SEND_TIMEOUT = 10.0
 SSE_EVENT = {  # one event of the stream
     "type": "object",
@@ -80,8 +83,10 @@ Selected = Annotated[LiveQuery, Depends(_live_query)]
 
 @router.get(
     "/v1/live",
-    summary="Running aggregates from the stream processors",
-    responses=answers(BAD_QUERY),
+    summary="Running aggregates from the stream processors (readers)",
+    responses=answers(BAD_QUERY, UNAUTHORIZED, FORBIDDEN_ROLE),
+    dependencies=[READ],
+    openapi_extra={"security": READERS},
 )
 async def get_live(parts: Parts, query: Selected) -> dict[str, Any]:
     return {
@@ -94,7 +99,9 @@ async def get_live(parts: Parts, query: Selected) -> dict[str, Any]:
 
 @router.get(
     "/v1/live/stream",
-    summary="Server-Sent Events with the changed rows",
+    summary="Server-Sent Events with the changed rows (readers)",
+    dependencies=[READ],
+    openapi_extra={"security": READERS},
     description="First a `snapshot` event, then `rows` with the changed rows within a second "
     "of a change; each has the body of GET /v1/live. The stream does not end by itself.",
     response_class=EventSourceResponse,
@@ -102,6 +109,8 @@ async def get_live(parts: Parts, query: Selected) -> dict[str, Any]:
         200: {"content": {"text/event-stream": {"schema": SSE_EVENT}}},
         **answers(
             BAD_QUERY,
+            UNAUTHORIZED,
+            FORBIDDEN_ROLE,
             (
                 503,
                 "This API serves its maximum of live streams",

@@ -6,18 +6,22 @@ import asyncio
 from dataclasses import replace
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from service.http import metrics
+from service.http.auth import READER, requires
 from service.http.deps import Parts, RegistriesDep
+from service.http.openapi import READERS
 from service.http.ports import ApiParts
+from service.http.problems import FORBIDDEN_ROLE, UNAUTHORIZED, answers
 from service.read.health import Pipeline
 from storage.errors import StorageError
 from storage.repository import TotalsRepository
 
 router = APIRouter()
+READ = Depends(requires(READER))
 READINESS = {
     "type": "object",
     "required": ["status", "checks", "pipeline"],
@@ -32,16 +36,27 @@ READINESS = {
 }
 
 
-@router.get("/v1/registries", summary="Wijken, categories per kind, cameras and teams")
+@router.get(
+    "/v1/registries",
+    summary="Wijken, categories per kind, cameras and teams (readers)",
+    responses=answers(UNAUTHORIZED, FORBIDDEN_ROLE),
+    dependencies=[READ],
+    openapi_extra={"security": READERS},
+)
 def get_registries(registries: RegistriesDep) -> dict[str, Any]:
     return registries.model_dump(mode="json")
 
 
 @router.get(
     "/metrics",
-    summary="Prometheus metrics of this API process",
+    summary="Prometheus metrics of this API process (readers: give Prometheus a reader key)",
     response_class=PlainTextResponse,
-    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    responses={
+        200: {"content": {"text/plain": {"schema": {"type": "string"}}}},
+        **answers(UNAUTHORIZED, FORBIDDEN_ROLE),
+    },
+    dependencies=[READ],
+    openapi_extra={"security": READERS},
 )
 async def get_metrics(parts: Parts) -> Response:
     live = parts.live

@@ -8,9 +8,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from service.http.deps import CategoryFilter, KindFilter, Operator, Parts, WijkFilter
-from service.http.openapi import OPERATOR_KEY
-from service.http.problems import BAD_QUERY, STORE_DOWN, UNAUTHORIZED, Problem, answers
+from service.http.auth import READER, OperatorCaller, requires
+from service.http.deps import CategoryFilter, KindFilter, Parts, WijkFilter
+from service.http.openapi import OPERATORS, READERS
+from service.http.problems import (
+    BAD_QUERY,
+    FORBIDDEN_ROLE,
+    STORE_DOWN,
+    UNAUTHORIZED,
+    Problem,
+    answers,
+)
 from service.http.schemas import (
     ChangeOut,
     ClosingOut,
@@ -27,6 +35,7 @@ from storage.repository import GROUPS, TotalsRepository, YearClosed
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["totals"])
+READ = Depends(requires(READER))
 Year = Annotated[int, Query(ge=2000, le=2100)]
 GROUP = "(" + "|".join(GROUPS) + ")"
 GROUP_BY_PATTERN = f"^({GROUP}(,{GROUP})*)?$"
@@ -80,8 +89,10 @@ Selected = Annotated[Selection, Depends(_selection)]
 @router.get(
     "/v1/totals",
     response_model=TotalsOut,
-    summary="Yearly totals from the store",
-    responses=answers(BAD_QUERY, STORE_DOWN),
+    summary="Yearly totals from the store (readers)",
+    responses=answers(BAD_QUERY, UNAUTHORIZED, FORBIDDEN_ROLE, STORE_DOWN),
+    dependencies=[READ],
+    openapi_extra={"security": READERS},
 )
 def get_totals(parts: Parts, year: Year, selection: Selected) -> TotalsOut:
     totals = selection.of(parts.repository, year)
@@ -97,8 +108,10 @@ def get_totals(parts: Parts, year: Year, selection: Selected) -> TotalsOut:
 @router.get(
     "/v1/totals/compare",
     response_model=CompareOut,
-    summary="Two years side by side, with the difference and the percentage change",
-    responses=answers(BAD_QUERY, STORE_DOWN),
+    summary="Two years side by side, with the difference and the percentage change (readers)",
+    responses=answers(BAD_QUERY, UNAUTHORIZED, FORBIDDEN_ROLE, STORE_DOWN),
+    dependencies=[READ],
+    openapi_extra={"security": READERS},
 )
 def get_compare(parts: Parts, year: Year, base: Year, selection: Selected) -> CompareOut:
     this, before = selection.of(parts.repository, year), selection.of(parts.repository, base)
@@ -135,14 +148,16 @@ def get_compare(parts: Parts, year: Year, base: Year, selection: Selected) -> Co
     responses=answers(
         (400, "The year is not one of 2000-2100"),
         UNAUTHORIZED,
+        FORBIDDEN_ROLE,
         (409, "The year is closed already"),
         STORE_DOWN,
     ),
-    openapi_extra={"security": [{OPERATOR_KEY: []}]},
+    openapi_extra={"security": OPERATORS},
 )
 def close(
-    parts: Parts, operator: Operator, year: Annotated[int, Path(ge=2000, le=2100)]
+    parts: Parts, caller: OperatorCaller, year: Annotated[int, Path(ge=2000, le=2100)]
 ) -> ClosingOut:
+    operator = caller.name
     try:
         closing = parts.repository.close_year(year, by=operator)
     except YearClosed as exc:

@@ -360,9 +360,12 @@ function connect() {
   stream.addEventListener("error", () => {
     if (stream !== state.stream) return;
     setStatus("disconnected", "Verbinding verbroken · opnieuw verbinden…");
-    // EventSource retries by itself unless the server answered with an error; then we do.
-    if (stream.readyState === EventSource.CLOSED) setTimeout(() => {
-      if (stream === state.stream) connect();
+    // EventSource retries by itself unless the server answered with an error; then we do,
+    // after signing in again if the session has ended.
+    if (stream.readyState === EventSource.CLOSED) setTimeout(async () => {
+      if (stream !== state.stream) return;
+      if (!(await signedIn().catch(() => true))) await signIn();
+      connect();
     }, RECONNECT_MS);
   });
 }
@@ -404,11 +407,58 @@ function choose(scope, kind) {
   render(false);
 }
 
+// ---- sign-in: a reader's or operator's key, once, for a session cookie ----
+
+// Shows the sign-in form until a key is accepted; the API then sets an HttpOnly session
+// cookie that every request and the live stream carry by themselves.
+function signIn() {
+  const section = document.getElementById("signin");
+  const form = document.getElementById("signin-form");
+  const input = document.getElementById("signin-key");
+  const error = document.getElementById("signin-error");
+  section.hidden = false;
+  document.querySelector("main").hidden = true;
+  setStatus("disconnected", "Niet ingelogd");
+  input.focus();
+  return new Promise((resolve) => {
+    form.onsubmit = async (event) => {
+      event.preventDefault();
+      error.textContent = "";
+      const response = await fetch("/auth/session", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ key: input.value }),
+      });
+      if (response.status === 204) {
+        input.value = "";
+        section.hidden = true;
+        document.querySelector("main").hidden = false;
+        document.getElementById("signout").hidden = false;
+        resolve();
+      } else {
+        error.textContent = response.status === 403
+          ? "Deze sleutel mag de cijfers niet lezen."
+          : "Onbekende sleutel.";
+        input.select();
+      }
+    };
+  });
+}
+
+async function signedIn() {
+  const response = await fetch("/auth/session");
+  return response.ok;
+}
+
 async function loadRegistries() {
   for (;;) {
     try {
       const response = await fetch("/v1/registries");
       if (response.ok) return await response.json();
+      if (response.status === 401) {
+        await signIn();
+        continue;
+      }
     } catch {
       // the API is not up yet: try again
     }
@@ -418,7 +468,12 @@ async function loadRegistries() {
 }
 
 async function start() {
+  document.getElementById("signout").addEventListener("click", async () => {
+    await fetch("/auth/session", { method: "DELETE" });
+    location.reload();
+  });
   state.registries = await loadRegistries();
+  document.getElementById("signout").hidden = false;
   const asked = new URLSearchParams(location.search);
   const scope = SCOPES.includes(asked.get("scope")) ? asked.get("scope") : state.scope;
   const kind = KINDS.includes(asked.get("kind")) ? asked.get("kind") : state.kind;
