@@ -22,7 +22,7 @@ from events.registry import Registries
 from service.http.auth import Authenticator
 from service.http.headers import SecurityHeaders
 from service.http.keyring import KeyRing
-from service.http.limits import RateLimiter
+from service.http.limits import RateLimiter, StreamCounts
 from service.http.openapi import install as install_openapi
 from service.http.ports import ApiParts
 from service.http.problems import Problem
@@ -60,6 +60,7 @@ def build_api(settings: Settings, registries: Registries, parts: ApiParts) -> Fa
     app.state.parts = parts
     app.state.keyring = KeyRing(settings)
     app.state.auth = Authenticator(settings, app.state.keyring)
+    app.state.streams = StreamCounts(settings.sse_max_per_credential)
     app.state.limiter = RateLimiter(
         settings.rate_limit, settings.rate_burst, settings.rate_limits_per_system
     )

@@ -53,3 +53,26 @@ class RateLimiter:
             bucket = self._buckets[field_system] = TokenBucket(rate, burst, burst, now)
         wait = bucket.take(now)
         return 0 if wait == 0 else max(1, math.ceil(wait))
+
+
+class StreamCounts:
+    """Open live streams per credential, so that one credential (a wall screen's key shared
+    too widely, a script in a loop) cannot take every place of the API's total."""
+
+    def __init__(self, per_credential: int) -> None:
+        self.per_credential = per_credential
+        self._open: dict[str, int] = {}
+
+    def open(self, name: str) -> bool:
+        """Take a place for `name`; False when it holds its maximum already."""
+        if self._open.get(name, 0) >= self.per_credential:
+            return False
+        self._open[name] = self._open.get(name, 0) + 1
+        return True
+
+    def close(self, name: str) -> None:
+        left = self._open.get(name, 0) - 1
+        if left > 0:
+            self._open[name] = left
+        else:
+            self._open.pop(name, None)

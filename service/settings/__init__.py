@@ -120,6 +120,7 @@ class Settings(BaseSettings):
     rate_limits: str | None = None
     # Open live streams (dashboards, `wijkwacht watch`) the API serves at once; beyond, 503.
     sse_max_subscribers: int = Field(default=200, ge=1)
+    sse_max_per_credential: int = Field(default=10, ge=1)  # of them, per reader or session
     # Open data (GET /v1/open/totals): cells counting fewer incidents are shown as `<N`.
     open_data_threshold: int = Field(default=5, ge=1, le=1000)
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)

@@ -374,6 +374,23 @@ def test_live_streams_beyond_the_cap_get_503_with_retry_after(tmp_path: Path) ->
     assert len(held) == api.live.subscriber_count == 2
 
 
+def test_one_credential_holds_at_most_its_share_of_live_streams(tmp_path: Path) -> None:
+    api = start(tmp_path, sse_max_per_credential=1, reader_keys=f"wall:{READER_KEY}")
+    streams = api.client.app.state.streams  # type: ignore[attr-defined]
+    assert streams.open("wall")  # a wall screen watching already
+    with api.client:
+        refused = api.client.get("/v1/live/stream", params={"period": "2022"}, headers=READER)
+        assert refused.status_code == 503 and refused.headers["retry-after"] == "10"
+        assert "'wall' has 1 live streams open" in refused.json()["detail"]
+        operator = {"authorization": f"Bearer {OPERATOR_KEY}"}  # another credential
+        with api.client.stream(
+            "GET", "/v1/live/stream", params={"period": "2022"}, headers=operator
+        ) as other:
+            assert other.status_code == 200
+    streams.close("wall")
+    assert streams.open("wall")
+
+
 def test_a_field_system_over_its_rate_limit_gets_429_with_retry_after(tmp_path: Path) -> None:
     api = start(tmp_path, rate_limits="handhaving-app:0.5:2")
     with api.client:

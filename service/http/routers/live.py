@@ -15,8 +15,9 @@ from sse_starlette.sse import EventSourceResponse
 
 from events.periods import ANY_PERIOD_PATTERN, Scope, check_period, current_period
 from service.domain.counting import CellKey
-from service.http.auth import READER, requires
+from service.http.auth import READER, Caller, requires
 from service.http.deps import CategoryFilter, KindFilter, Parts, SettingsDep, WijkFilter
+from service.http.limits import StreamCounts
 from service.http.openapi import READERS
 from service.http.problems import BAD_QUERY, FORBIDDEN_ROLE, UNAUTHORIZED, Problem, answers
 from service.read.live import LiveState, Row
@@ -100,7 +101,6 @@ async def get_live(parts: Parts, query: Selected) -> dict[str, Any]:
 @router.get(
     "/v1/live/stream",
     summary="Server-Sent Events with the changed rows (readers)",
-    dependencies=[READ],
     openapi_extra={"security": READERS},
     description="First a `snapshot` event, then `rows` with the changed rows within a second "
     "of a change; each has the body of GET /v1/live. The stream does not end by itself.",
@@ -113,14 +113,19 @@ async def get_live(parts: Parts, query: Selected) -> dict[str, Any]:
             FORBIDDEN_ROLE,
             (
                 503,
-                "This API serves its maximum of live streams",
+                "This API serves its maximum of live streams, or this credential has its "
+                "maximum open (WIJKWACHT_SSE_MAX_SUBSCRIBERS, _SSE_MAX_PER_CREDENTIAL)",
                 {"Retry-After": "Seconds to wait before trying again"},
             ),
         ),
     },
 )
 async def live_stream(
-    request: Request, parts: Parts, settings: SettingsDep, query: Selected
+    request: Request,
+    parts: Parts,
+    settings: SettingsDep,
+    query: Selected,
+    caller: Annotated[Caller, READ],
 ) -> EventSourceResponse:
     live = parts.live
     if live.subscriber_count >= settings.sse_max_subscribers:
@@ -128,6 +133,15 @@ async def live_stream(
             503,
             "Service Unavailable",
             f"this API serves {settings.sse_max_subscribers} live streams at most; try later",
+            headers={"Retry-After": "10"},
+        )
+    streams: StreamCounts = request.app.state.streams
+    if not streams.open(caller.name):
+        raise Problem(
+            503,
+            "Service Unavailable",
+            f"{caller.name!r} has {streams.per_credential} live streams open already; close "
+            "one, or give each screen a key of its own",
             headers={"Retry-After": "10"},
         )
     subscription = live.subscribe()
@@ -146,6 +160,7 @@ async def live_stream(
                     yield _sse("rows", query, rows, _as_of(live))
         finally:
             live.unsubscribe(subscription)
+            streams.close(caller.name)
 
     # A reader that takes no data for SEND_TIMEOUT seconds is let go: it would hold its
     # place among the subscribers for ever.
