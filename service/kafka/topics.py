@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import (
     ClusterAuthorizationFailedError,
+    KafkaError,
     TopicAlreadyExistsError,
     TopicAuthorizationFailedError,
 )
@@ -117,12 +119,68 @@ async def ensure_topics(kafka: KafkaConfig) -> Layout:
             NewTopic(topics.dlq, 1, rf, topic_configs=_kept(kafka.dead_letter_retention_ms)),
             NewTopic(topics.state, partitions, rf, topic_configs={"cleanup.policy": "compact"}),
         ]
+        replicas = {
+            d["topic"]: min(len(p["replicas"]) for p in d["partitions"])
+            for d in (await admin.describe_topics(there) if there else [])
+            if d.get("error_code") == 0 and d.get("partitions")
+        }
+        existing = [t for t in wanted if t.name in present]
+        configs = await _configs(admin, [t.name for t in existing])
+        for topic in existing:
+            fault = weaker(topic, replicas.get(topic.name), configs.get(topic.name))
+            if fault:
+                raise TopicError(f"topic {topic.name} exists with weaker settings: {fault}")
         for topic in wanted:
             if topic.name not in present:
                 await _create(admin, topic)
         return Layout(partitions, inputs)
     finally:
         await admin.close()
+
+
+def weaker(wanted: NewTopic, replicas: int | None, configs: dict[str, str] | None) -> str | None:
+    """What of an existing topic is weaker than Wijkwacht would create it, naming the setting
+    (None: nothing). Configurations are compared only where they could be read."""
+    if replicas is not None and replicas < wanted.replication_factor:
+        return (
+            f"replication factor {replicas}, WIJKWACHT_TOPIC_REPLICATION_FACTOR asks "
+            f"{wanted.replication_factor}"
+        )
+    if configs is None:
+        return None
+    want = wanted.topic_configs
+    if "compact" in want.get("cleanup.policy", "") and "compact" not in configs.get(
+        "cleanup.policy", ""
+    ):
+        return f"cleanup.policy={configs.get('cleanup.policy')}, the state must be compacted"
+    if "retention.ms" in want and "retention.ms" in configs:
+        have, asked = int(configs["retention.ms"]), int(want["retention.ms"])
+        forever = -1
+        if wanted.name.endswith(".dlq.v1"):  # kept no longer than asked (AVG)
+            if asked != forever and (have == forever or have > asked):
+                return f"retention.ms={have}, WIJKWACHT_DEAD_LETTER_RETENTION_DAYS asks {asked}"
+        elif have != forever and (asked == forever or have < asked):  # an input: for replay
+            return f"retention.ms={have}, WIJKWACHT_INPUT_RETENTION_DAYS asks {asked}"
+    return None
+
+
+async def _configs(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, dict[str, str]]:
+    """The configurations of `names`, where this principal may read them (an operator may; a
+    worker may not, and then only the replication factor is checked)."""
+    if not names:
+        return {}
+    resources = [ConfigResource(ConfigResourceType.TOPIC, name) for name in names]
+    try:
+        responses = await admin.describe_configs(resources)
+    except KafkaError as exc:
+        log.info("topic configurations not checked: %s", type(exc).__name__)
+        return {}
+    found: dict[str, dict[str, str]] = {}
+    for response in responses:
+        for error, _, _, name, entries in response.resources:
+            if error == 0:
+                found[name] = {entry[0]: entry[1] for entry in entries}
+    return found
 
 
 async def _create(admin: AIOKafkaAdminClient, topic: NewTopic) -> None:

@@ -98,3 +98,23 @@ def test_the_operations_guide_lists_the_acls_as_kafka_acls_commands() -> None:
     documented = [line for line in guide.splitlines() if line.startswith("kafka-acls.sh ")]
     planned = [kafka_acls_command(b) for b in bindings("wijkwacht", ["handhaving-app"])]
     assert documented == planned
+
+
+def test_weaker_topic_settings_name_the_setting() -> None:
+    from aiokafka.admin import NewTopic
+
+    from service.kafka.topics import weaker
+
+    day = 86_400_000
+    state = NewTopic("ns.state.v1", 6, 3, topic_configs={"cleanup.policy": "compact"})
+    assert "WIJKWACHT_TOPIC_REPLICATION_FACTOR asks 3" in (weaker(state, 1, None) or "")
+    assert weaker(state, 3, {"cleanup.policy": "compact,delete"}) is None
+    assert "compacted" in (weaker(state, 3, {"cleanup.policy": "delete"}) or "")
+    forever = NewTopic("ns.events.v1.a", 6, 1, topic_configs={"retention.ms": "-1"})
+    assert "WIJKWACHT_INPUT_RETENTION_DAYS" in (weaker(forever, 1, {"retention.ms": "1"}) or "")
+    assert weaker(forever, 1, {"retention.ms": "-1"}) is None
+    dlq = NewTopic("ns.events.dlq.v1", 1, 1, topic_configs={"retention.ms": str(30 * day)})
+    assert weaker(dlq, 1, {"retention.ms": str(7 * day)}) is None  # shorter: fine (AVG)
+    longer = weaker(dlq, 1, {"retention.ms": "-1"}) or ""
+    assert "WIJKWACHT_DEAD_LETTER_RETENTION_DAYS" in longer
+    assert weaker(state, 3, None) is None  # configurations unreadable: only replicas checked
