@@ -39,10 +39,6 @@ class KeyRing:
                     found = authority
         return found
 
-    @property
-    def names(self) -> list[str]:
-        return sorted(self._authorities)
-
     def _reload_if_changed(self) -> None:
         if self._file is None or self._clock() - self._checked < CHECK_SECONDS:
             return

@@ -334,9 +334,7 @@ class Settings(BaseSettings):
     @property
     def field_system_keys(self) -> dict[str, str]:
         """API key → field-system name."""
-        if self.api_keys is None:
-            return {}
-        return {key: name for name, key in parse_api_keys(self.api_keys.get_secret_value())}
+        return _key_names(self.api_keys)
 
     @property
     def field_systems(self) -> list[str]:
@@ -369,16 +367,19 @@ class Settings(BaseSettings):
     @property
     def reader_key_names(self) -> dict[str, str]:
         """Reader key → reader name."""
-        if self.reader_keys is None:
-            return {}
-        return {key: name for name, key in parse_api_keys(self.reader_keys.get_secret_value())}
+        return _key_names(self.reader_keys)
 
     @property
     def operator_keys(self) -> dict[str, str]:
         """Admin key → operator name."""
-        if self.admin_keys is None:
-            return {}
-        return {key: name for name, key in parse_api_keys(self.admin_keys.get_secret_value())}
+        return _key_names(self.admin_keys)
+
+
+def _key_names(keys: SecretStr | None) -> dict[str, str]:
+    """Key → name of a `name:key,name:key` setting (none when unset)."""
+    if keys is None:
+        return {}
+    return {key: name for name, key in parse_api_keys(keys.get_secret_value())}
 
 
 def _names(text: str) -> list[str]:
