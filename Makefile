@@ -10,9 +10,10 @@ KAFKA_STAMP := $(KAFKA_JARS)/.fetched
 PG_BINDIR   := $(firstword $(wildcard /usr/lib/postgresql/*/bin))
 SUDO        := $(if $(filter 0,$(shell id -u)),,sudo)
 APT_UPDATED := .cache/.apt-updated
+IDP_STAMP   := tests/idp/node_modules/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format deps kafka java postgres chromium clean help
+.PHONY: run test lint format deps kafka java postgres chromium idp clean help
 
 help:
 	@echo "make run    run broker, worker and API on the embedded defaults"
@@ -22,7 +23,7 @@ help:
 run: deps kafka
 	WIJKWACHT_ENV=development $(BIN)/wijkwacht run
 
-test: deps kafka postgres chromium lint
+test: deps kafka postgres chromium idp lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: deps
@@ -70,10 +71,20 @@ chromium:
 		{ $(MAKE) --no-print-directory $(APT_UPDATED) && \
 		  $(SUDO) apt-get install -y --no-install-recommends chromium; }
 
+# The tests' OpenID Connect provider (oidc-provider, from the npm registry, pinned by its lock).
+idp: $(IDP_STAMP)
+
+$(IDP_STAMP): tests/idp/package.json tests/idp/package-lock.json
+	@command -v node >/dev/null && command -v npm >/dev/null || \
+		{ $(MAKE) --no-print-directory $(APT_UPDATED) && \
+		  $(SUDO) apt-get install -y --no-install-recommends nodejs npm; }
+	npm ci --prefix tests/idp --no-audit --no-fund --loglevel=error
+	touch $@
+
 $(APT_UPDATED):
 	mkdir -p $(dir $@)
 	$(SUDO) apt-get update
 	touch $@
 
 clean:
-	rm -rf $(VENV) .cache var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .cache var .pytest_cache .mypy_cache .ruff_cache tests/idp/node_modules

@@ -219,6 +219,11 @@ def settings_env(settings: object) -> dict[str, str]:
         env["WIJKWACHT_ADMIN_KEYS"] = settings.admin_keys.get_secret_value()
     if settings.reader_keys:
         env["WIJKWACHT_READER_KEYS"] = settings.reader_keys.get_secret_value()
+    for name in ("issuer", "client_id", "audience", "scopes", "roles_claim", "role_names"):
+        if (value := getattr(settings, f"oidc_{name}")) is not None:
+            env[f"WIJKWACHT_OIDC_{name.upper()}"] = value
+    if settings.oidc_client_secret is not None:
+        env["WIJKWACHT_OIDC_CLIENT_SECRET"] = settings.oidc_client_secret.get_secret_value()
     return env
 
 

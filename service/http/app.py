@@ -23,10 +23,11 @@ from service.http.auth import Authenticator
 from service.http.headers import SecurityHeaders
 from service.http.keyring import KeyRing
 from service.http.limits import RateLimiter, StreamCounts
+from service.http.oidc import IdentityProvider
 from service.http.openapi import install as install_openapi
 from service.http.ports import ApiParts
 from service.http.problems import Problem
-from service.http.routers import events, live, opendata, process, session, totals
+from service.http.routers import admin, events, live, opendata, process, session, totals
 from service.settings import Settings
 
 STATIC = Path(__file__).resolve().parent / "static"  # the dashboard: HTML, JS, CSS
@@ -59,14 +60,15 @@ def build_api(settings: Settings, registries: Registries, parts: ApiParts) -> Fa
     app.state.registries = registries
     app.state.parts = parts
     app.state.keyring = KeyRing(settings)
-    app.state.auth = Authenticator(settings, app.state.keyring)
+    provider = IdentityProvider(settings) if settings.oidc_issuer is not None else None
+    app.state.auth = Authenticator(settings, app.state.keyring, provider)
     app.state.streams = StreamCounts(settings.sse_max_per_credential)
     app.state.limiter = RateLimiter(
         settings.rate_limit, settings.rate_burst, settings.rate_limits_per_system
     )
     _answer_errors_as_problems(app)
     install_openapi(app)
-    routers = (events, live, totals, opendata, session, process)
+    routers = (events, live, totals, opendata, session, process, admin)
     for router in (module.router for module in routers):
         app.include_router(router)
 

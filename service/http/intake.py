@@ -36,7 +36,7 @@ def signed_in(
     with where it came from and never the key, and counted."""
     scheme, _, presented = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not presented.strip():
-        _failed(credential, "missing", client)
+        failed_sign_in(credential, "missing", client)
         raise Problem(
             401,
             "Unauthorized",
@@ -45,7 +45,7 @@ def signed_in(
         )
     found = find(presented.strip())
     if found is None:
-        _failed(credential, "unknown", client)
+        failed_sign_in(credential, "unknown", client)
         raise Problem(
             401, "Unauthorized", "unknown API key", headers={"WWW-Authenticate": "Bearer"}
         )
@@ -66,9 +66,10 @@ def plain_keys(keys: dict[str, str]) -> Callable[[str], str | None]:
     return find
 
 
-def _failed(credential: str, reason: str, client: str | None) -> None:
+def failed_sign_in(credential: str, reason: str, client: str | None) -> None:
     metrics.SIGN_IN_FAILURES.labels(credential, reason).inc()
-    log.warning("sign-in failed: %s %s key from %s", reason, credential, client or "unknown")
+    what = credential if credential == "token" else f"{credential} key"
+    log.warning("sign-in failed: %s %s from %s", reason, what, client or "unknown")
 
 
 async def read_body(request: Request, limit: int) -> bytes:

@@ -39,6 +39,11 @@ class KeyRing:
                     found = authority
         return found
 
+    def authorities(self) -> list[Authority]:
+        """Every field system's authority, as now in force."""
+        self._reload_if_changed()
+        return list(self._authorities.values())
+
     def _reload_if_changed(self) -> None:
         if self._file is None or self._clock() - self._checked < CHECK_SECONDS:
             return

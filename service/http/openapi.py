@@ -22,11 +22,21 @@ FIELD_SYSTEM_KEY = "fieldSystemKey"
 OPERATOR_KEY = "operatorKey"
 READER_KEY = "readerKey"
 SESSION = "session"
+PROVIDER_TOKEN = "providerToken"  # noqa: S105 (a scheme name, not a secret)
 # The roles of docs/roles/: who may call an operation, as OpenAPI security requirements (any one
-# of them will do).
-READERS: list[dict[str, list[str]]] = [{READER_KEY: []}, {OPERATOR_KEY: []}, {SESSION: []}]
-OPERATORS: list[dict[str, list[str]]] = [{OPERATOR_KEY: []}, {SESSION: []}]
+# of them will do). A provider's token and a session carry roles of their own.
+Requirements = list[dict[str, list[str]]]
+ADMINS: Requirements = [{PROVIDER_TOKEN: []}, {SESSION: []}]
+OPERATORS: Requirements = [{OPERATOR_KEY: []}, *ADMINS]
+READERS: Requirements = [{READER_KEY: []}, *OPERATORS]
 SECURITY_SCHEMES = {
+    PROVIDER_TOKEN: {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "An access token of the municipality's identity provider "
+        "(WIJKWACHT_OIDC_*) for this API's audience; the roles in its roles claim decide",
+    },
     READER_KEY: {
         "type": "http",
         "scheme": "bearer",
@@ -36,8 +46,9 @@ SECURITY_SCHEMES = {
         "type": "apiKey",
         "in": "cookie",
         "name": "wijkwacht_session",
-        "description": "The dashboard's session, from POST /auth/session with a reader's or "
-        "operator's key; its roles are that key's",
+        "description": "The dashboard's session, from signing in at the identity provider "
+        "(GET /auth/oidc/login) or with a reader's or operator's key (POST /auth/session); "
+        "its roles are the person's or the key's",
     },
     FIELD_SYSTEM_KEY: {
         "type": "http",

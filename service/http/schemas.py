@@ -156,5 +156,18 @@ def open_totals_out(year: int, month: int | None, table: OpenTable) -> OpenTotal
 
 
 class SessionOut(BaseModel):
-    name: str = Field(description="the name the key was given")
-    roles: list[str] = Field(description="reader, and operator for an operator's key")
+    name: str = Field(description="the key's name, or the person's at the identity provider")
+    roles: list[str] = Field(description="reader; operator and admin as granted")
+
+
+class SignInMethods(BaseModel):
+    key: bool = Field(description="a reader's or operator's key may sign in (POST /auth/session)")
+    provider: str | None = Field(description="the identity provider's issuer, if one is set")
+    provider_login: str | None = Field(description="where a browser starts signing in there")
+
+
+class FieldSystemOut(BaseModel):
+    name: str
+    keys: list[str] = Field(description="the start of each key's hash: several while rotating")
+    kinds: list[str] | None = Field(description="the kinds it may report; null: every kind")
+    cameras: list[str] | None = Field(description="the cameras it may report for; null: any")

@@ -12,7 +12,7 @@ from pydantic import AwareDatetime, Field, SecretStr, field_validator, model_val
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from events.limits import EARLIEST_TIME, LATEST_TIME, TimeWindow, utc_text
-from service.settings.checks import check_kafka_security
+from service.settings.checks import check_kafka_security, check_oidc, check_one_key_one_role
 from service.settings.credentials import (
     NAME,
     Authority,
@@ -102,6 +102,18 @@ class Settings(BaseSettings):
     # with it, and several API processes behind one address need one secret).
     session_secret: SecretStr | None = None
     session_hours: int = Field(default=8, ge=1, le=24 * 7)
+    # People sign in with the municipality's OpenID Connect provider (docs/roles/README.md):
+    # its issuer URL exactly as its tokens name it, this API's client there, the audience of
+    # the access tokens machines bring, and the claim holding a person's roles (a dotted path,
+    # e.g. realm_access.roles; a list or a space-separated string). ROLE_NAMES maps the
+    # provider's role names to Wijkwacht's: `reader:lezer,operator:beheerder,admin:...`.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None  # unset: a public client (PKCE only)
+    oidc_audience: str | None = None  # unset: the client id
+    oidc_roles_claim: str = "roles"
+    oidc_role_names: str | None = None
+    oidc_scopes: str = "openid profile"
     # The key(s) `wijkwacht simulate --target http` sends with: `key` or `name:key,name:key`.
     simulate_api_key: SecretStr | None = None
     topic_partitions: int = Field(default=6, ge=1, le=1000)
@@ -228,20 +240,6 @@ class Settings(BaseSettings):
         return ",".join(_names(value))
 
     @model_validator(mode="after")
-    def _one_key_one_role(self) -> Settings:
-        """A key is a field system's, a reader's or an operator's, never two of them."""
-        sets = (
-            ("WIJKWACHT_API_KEYS", set(self.field_system_keys)),
-            ("WIJKWACHT_READER_KEYS", set(self.reader_key_names)),
-            ("WIJKWACHT_ADMIN_KEYS", set(self.operator_keys)),
-        )
-        for n, (first, keys) in enumerate(sets):
-            for second, others in sets[n + 1 :]:
-                if keys & others:
-                    raise ValueError(f"{second}: a key is also in {first}; give each its own")
-        return self
-
-    @model_validator(mode="after")
     def _key_file_readable(self) -> Settings:
         try:
             self.key_file_authorities()
@@ -265,9 +263,11 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
-    def _kafka_security_consistent(self) -> Settings:
+    def _consistent(self) -> Settings:
         """One line naming the setting for a combination a client could not use."""
         check_kafka_security(self)
+        check_oidc(self)
+        check_one_key_one_role(self)
         return self
 
     def kafka_password_secret(self) -> str | None:

@@ -17,6 +17,8 @@ NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
 CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 MIN_KEY_LENGTH = 16
+# The roles over HTTP, each including the ones before it (an operator reads, an admin operates).
+ROLES = ("reader", "operator", "admin")
 
 
 def key_hash(key: str) -> str:
@@ -122,3 +124,16 @@ def parse_api_keys(text: str) -> list[tuple[str, str]]:
         seen.add(key)
         pairs.append((name, key))
     return pairs
+
+
+def parse_role_names(text: str) -> dict[str, str]:
+    """Parse `role:provider-name,...` (e.g. `reader:lezer`) into provider name → role."""
+    names: dict[str, str] = {}
+    for item in text.split(","):
+        role, sep, name = item.strip().partition(":")
+        if not sep or not name.strip():
+            raise ValueError(f"entry {item.strip()!r} is not role:name")
+        if role not in ROLES:
+            raise ValueError(f"entry {item.strip()!r}: the role is one of {', '.join(ROLES)}")
+        names[name.strip()] = role
+    return names

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,6 +15,7 @@ from service.http.app import build_api
 from service.http.auth import SESSION_COOKIE
 from service.http.ports import ApiParts
 from service.settings import Settings
+from tests.roles import FIELD_SYSTEM, check_every_operation
 from tests.unit.fakes import FakeLive, FakeWriter, InMemoryTotals
 
 REGISTRIES = load_registries()
@@ -24,15 +24,14 @@ KEYS = {
     "reader": "test-key-reader-0000001",
     "operator": "test-key-operator-00001",
 }
-# What each kind of caller may do, by the security an operation declares.
-MAY = {
-    "none": set(),
-    "unknown key": set(),
-    "field system": {"fieldSystemKey"},
-    "reader": {"readerKey"},
-    "operator": {"readerKey", "operatorKey"},
+# The roles each kind of caller has (None: the API must not know it).
+ROLES: dict[str, set[str] | None] = {
+    "none": None,
+    "unknown key": None,
+    "field system": {FIELD_SYSTEM},
+    "reader": {"reader"},
+    "operator": {"reader", "operator"},
 }
-EXAMPLES = {"year": "2022", "base": "2021", "period": "2022", "scope": "year"}
 
 
 @pytest.fixture
@@ -53,49 +52,16 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
         yield test_client
 
 
-def operations(client: TestClient) -> list[tuple[str, str, dict[str, Any]]]:
-    document = client.get("/openapi.json").json()
-    return [
-        (method.upper(), path, operation)
-        for path, item in document["paths"].items()
-        for method, operation in item.items()
-    ]
-
-
-def call(client: TestClient, method: str, path: str, operation: dict[str, Any], key: str | None):
-    url = path.replace("{year}", "2022")
-    params = {
-        p["name"]: EXAMPLES[p["name"]]
-        for p in operation.get("parameters", [])
-        if p["in"] == "query" and p["name"] in EXAMPLES
-    }
-    headers = {"authorization": f"Bearer {key}"} if key else {}
-    if path.endswith("/stream"):  # answers headers at once, then streams forever
-        with client.stream(method, url, params=params, headers=headers) as response:
-            return response.status_code
-    return client.request(method, url, params=params, headers=headers).status_code
-
-
-@pytest.mark.parametrize("caller", list(MAY))
+@pytest.mark.parametrize("caller", list(ROLES))
 def test_every_operation_admits_exactly_the_roles_it_declares(
     client: TestClient, caller: str
 ) -> None:
     key = KEYS.get(caller, "no-such-key-0000000001" if caller == "unknown key" else None)
-    seen = []
-    for method, path, operation in operations(client):
-        schemes = {name for requirement in operation.get("security", []) for name in requirement}
-        status = call(client, method, path, operation, key)
-        seen.append((method, path, status))
-        if not schemes:
-            assert status not in (401, 403), (method, path, status)  # open to everyone
-        elif schemes & MAY[caller]:
-            assert status not in (401, 403), (method, path, status)
-        elif caller in ("none", "unknown key"):
-            assert status == 401, (method, path, status)
-        else:
-            assert status == 403, (method, path, status)
+    seen = check_every_operation(client, key, ROLES[caller])
     readers = [s for s in seen if s[1] in ("/v1/live", "/v1/totals", "/v1/registries", "/metrics")]
     assert len(readers) == 4  # the document does list the read endpoints
+    admins = [s for s in seen if s[1].startswith("/v1/admin/")]
+    assert len(admins) == 2 and all(status in (401, 403) for *_, status in admins)
 
 
 def test_health_and_open_data_need_no_sign_in(client: TestClient) -> None:

@@ -7,9 +7,10 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import APIRouter, Header, Request
+from fastapi.concurrency import run_in_threadpool
 
 from service.http import metrics
-from service.http.auth import Authenticator, Caller
+from service.http.auth import Authenticator, Caller, provider_token
 from service.http.deps import Keys, Limiter, Parts, RegistriesDep, SettingsDep
 from service.http.intake import parse_body, read_body, signed_in, validate_events
 from service.http.metrics import kind_label
@@ -81,9 +82,13 @@ async def post_events(
         def find(key: str) -> Authority | Caller | None:
             return keys.find(key) or auth.of_key(key)
 
-        # (mypy joins the union to `object` when it solves signed_in's type variable)
-        found = cast(Authority | Caller, signed_in(authorization, find, "field-system", client))
-        if not isinstance(found, Authority):  # a reader's or an operator's key
+        found: Authority | Caller
+        if token := provider_token(auth, authorization):  # a person's or an application's
+            found = await run_in_threadpool(auth.of_token, token, client)
+        else:
+            # (mypy joins the union to `object` when it solves signed_in's type variable)
+            found = cast(Authority | Caller, signed_in(authorization, find, "field-system", client))
+        if not isinstance(found, Authority):  # a reader's, an operator's, a provider's token
             raise Problem(
                 403, "Forbidden", f"{found.name!r} may not send events: field systems only"
             )

@@ -407,10 +407,43 @@ function choose(scope, kind) {
   render(false);
 }
 
-// ---- sign-in: a reader's or operator's key, once, for a session cookie ----
+// ---- sign-in: at the municipality's identity provider, or with a key; then a session ----
 
-// Shows the sign-in form until a key is accepted; the API then sets an HttpOnly session
-// cookie that every request and the live stream carry by themselves.
+// Why the identity provider's sign-in did not succeed (the API's `signin_error`).
+const PROVIDER_ERRORS = {
+  denied: "Het inloggen is afgebroken of geweigerd.",
+  expired: "Het inloggen duurde te lang of is niet afgemaakt; probeer het opnieuw.",
+  refused: "De gemeente kon u niet aanmelden; probeer het opnieuw.",
+  "no-role": "Uw account heeft geen rol voor Wijkwacht; vraag die aan bij de beheerder.",
+  unavailable: "Inloggen via de gemeente lukt nu niet; probeer het zo opnieuw.",
+};
+
+// Offers the identity provider's sign-in when the API has one: the API sends the browser
+// there and back (PKCE), and sets the session cookie; the page never holds a token.
+async function offerProvider() {
+  const asked = new URLSearchParams(location.search);
+  const failed = asked.get("signin_error");
+  asked.delete("signin_error");
+  const here = location.pathname + (asked.toString() ? `?${asked}` : "");
+  if (failed) history.replaceState(null, "", here);
+  document.getElementById("signin-provider-error").textContent =
+    PROVIDER_ERRORS[failed] || "";
+  try {
+    const methods = await (await fetch("/auth/methods")).json();
+    if (!methods.provider_login) return false;
+    const link = document.getElementById("signin-provider-link");
+    link.href = `${methods.provider_login}?next=${encodeURIComponent(here)}`;
+    document.getElementById("signin-provider").hidden = false;
+    link.focus();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// Shows the sign-in until a key is accepted or the person comes back from the identity
+// provider; the API then sets an HttpOnly session cookie that every request and the live
+// stream carry by themselves.
 function signIn() {
   const section = document.getElementById("signin");
   const form = document.getElementById("signin-form");
@@ -419,7 +452,9 @@ function signIn() {
   section.hidden = false;
   document.querySelector("main").hidden = true;
   setStatus("disconnected", "Niet ingelogd");
-  input.focus();
+  offerProvider().then((offered) => {
+    if (!offered) input.focus();
+  });
   return new Promise((resolve) => {
     form.onsubmit = async (event) => {
       event.preventDefault();
