@@ -84,6 +84,10 @@ class ClosedYear(SQLModel, table=True):
     year: int = Field(primary_key=True)
     closed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     closed_by: str = Field(max_length=128)
+    # Set by `wijkwacht purge`: the year's incident rows are gone and are kept out.
+    incidents_purged_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
 
 
 class PublishedTotal(AggregateCellBase, table=True):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,81 +19,32 @@ from storage.models import (
     PublishedTotal,
     QuarantineRecord,
 )
+from storage.rows import (
+    Closing,
+    IncidentRow,
+    NotClosed,
+    Quarantined,
+    TotalRow,
+    YearCell,
+    YearClosed,
+)
+
+__all__ = [
+    "GROUPS",
+    "Closing",
+    "IncidentRow",
+    "NotClosed",
+    "Quarantined",
+    "SqlTotalsRepository",
+    "TotalRow",
+    "TotalsRepository",
+    "YearCell",
+    "YearClosed",
+]
 
 GROUPS = ("kind", "category", "wijk")
 _BATCH = 500
 _CELL_KEY = ("partition", "kind", "category", "wijk", "year")
-
-
-@dataclass(frozen=True, slots=True)
-class YearCell:
-    """One input partition's absolute yearly aggregate, stamped with its input offset."""
-
-    partition: int
-    kind: str
-    category: str
-    wijk: str
-    year: int
-    count: int
-    amount_cents: int
-    illegal_fireworks_cents: int
-    source_offset: int
-
-
-@dataclass(frozen=True, slots=True)
-class IncidentRow:
-    """An incident as the processors last counted it, stamped with its input offset."""
-
-    source: str
-    subject: str
-    partition: int
-    kind: str | None
-    category: str | None
-    wijk: str | None
-    year: int | None
-    revision: int
-    event_id: str
-    amount_cents: int
-    illegal_fireworks_cents: int
-    withdrawn: bool
-    source_offset: int
-
-
-@dataclass(frozen=True, slots=True)
-class Quarantined:
-    """A changelog record whose row the store refused for what it holds, and why."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: str  # the record's key as text, control characters escaped
-    reason: str  # the exception's type and the first line of its message
-    at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Closing:
-    """When a year was closed and by whom."""
-
-    year: int
-    closed_at: datetime
-    closed_by: str
-
-
-class YearClosed(StorageError):
-    """The year is closed already."""
-
-
-@dataclass(frozen=True, slots=True)
-class TotalRow:
-    """A yearly total; a dimension not grouped by is None."""
-
-    kind: str | None
-    category: str | None
-    wijk: str | None
-    count: int
-    amount_cents: int
-    illegal_fireworks_cents: int
 
 
 class TotalsRepository(abc.ABC):
@@ -138,6 +88,12 @@ class TotalsRepository(abc.ABC):
     @abc.abstractmethod
     def close_year(self, year: int, by: str) -> Closing:
         """Freeze the year's current totals as published; YearClosed if it was already."""
+
+    @abc.abstractmethod
+    def purge_incidents(self, *, before: int) -> list[int]:
+        """Delete the incident rows of every year before `before`, all of which must be closed
+        (NotClosed names the first that is not), and keep rows of those years out from then
+        on; the totals stay. The years purged, ascending."""
 
     @abc.abstractmethod
     def years(self) -> list[int]:
@@ -189,8 +145,14 @@ class SqlTotalsRepository(TotalsRepository):
             key = (incident.source, incident.subject)
             if key not in latest or latest[key].source_offset < incident.source_offset:
                 latest[key] = incident
+        closed = ClosedYear.__table__  # type: ignore[attr-defined]
+        purged = set(
+            connection.execute(
+                select(closed.c.year).where(closed.c.incidents_purged_at.is_not(None))
+            ).scalars()
+        )
         now = datetime.now(UTC)
-        rows = [{**_fields(i), "updated_at": now} for i in latest.values()]
+        rows = [{**_fields(i), "updated_at": now} for i in latest.values() if i.year not in purged]
         if rows:
             connection.execute(self._upsert_statement(IncidentRecord, ("source", "subject")), rows)
 
@@ -288,7 +250,10 @@ class SqlTotalsRepository(TotalsRepository):
             found = connection.execute(table.select().where(table.c.year == year)).first()
         if found is None:
             return None
-        return Closing(found.year, _aware(found.closed_at), found.closed_by)
+        purged = found.incidents_purged_at
+        return Closing(
+            found.year, _aware(found.closed_at), found.closed_by, purged and _aware(purged)
+        )
 
     def close_year(self, year: int, by: str) -> Closing:
         closed = ClosedYear.__table__  # type: ignore[attr-defined]
@@ -318,6 +283,32 @@ class SqlTotalsRepository(TotalsRepository):
             for start in range(0, len(rows), _BATCH):
                 connection.execute(published.insert().values(rows[start : start + _BATCH]))
         return closing
+
+    def purge_incidents(self, *, before: int) -> list[int]:
+        incidents = IncidentRecord.__table__  # type: ignore[attr-defined]
+        cells = AggregateCell.__table__  # type: ignore[attr-defined]
+        closed = ClosedYear.__table__  # type: ignore[attr-defined]
+        with self._engine.begin() as connection:
+            held = set(
+                connection.execute(
+                    select(incidents.c.year).where(incidents.c.year < before).distinct()
+                ).scalars()
+            ) | set(connection.execute(select(cells.c.year).where(cells.c.year < before)).scalars())
+            closed_years = set(
+                connection.execute(select(closed.c.year).where(closed.c.year < before)).scalars()
+            )
+            if still_open := sorted(held - closed_years):
+                raise NotClosed(
+                    f"{still_open[0]} is not closed: close it first (`wijkwacht close-year`), "
+                    "so that its published totals stay when its incidents go"
+                )
+            connection.execute(incidents.delete().where(incidents.c.year < before))
+            connection.execute(
+                closed.update()
+                .where(closed.c.year < before, closed.c.incidents_purged_at.is_(None))
+                .values(incidents_purged_at=datetime.now(UTC))
+            )
+        return sorted(closed_years)
 
     def years(self) -> list[int]:
         table = AggregateCell.__table__  # type: ignore[attr-defined]

@@ -49,6 +49,13 @@ def reconcile(
     from service.read.yearly import reconcile as differences
 
     repository = store(wiring())
+    closing = repository.closing(year)
+    if closing is not None and closing.incidents_purged_at is not None:
+        typer.echo(
+            f"{year}: its incident rows were purged on {closing.incidents_purged_at:%Y-%m-%d}; "
+            "its totals stand as published, with nothing left to check them against"
+        )
+        return
     found = differences(repository.totals(year=year), repository.incident_totals(year=year))
     for line in found:
         typer.echo(line)
@@ -77,6 +84,36 @@ def close_year(
     total = sum(r.count for r in repository.published_totals(year=year))
     typer.echo(
         f"{year} closed at {closing.closed_at.isoformat()} by {by}: {total} incidents published"
+    )
+
+
+def purge(
+    before: Annotated[
+        int, typer.Option(help="Purge the incident rows of every year before this one", min=2001)
+    ],
+    yes: Annotated[bool, typer.Option("--yes", help="Purge; without it, only say what")] = False,
+) -> None:
+    """Delete the stored incident rows of closed years the municipality need no longer keep
+    (AVG: storage limitation). Their totals, published and materialised, stay; incident rows of
+    those years are kept out from then on, even through a replay. Every earlier year must be
+    closed. docs/operations.md#privacy-retention-and-purging says what else holds incidents."""
+    from storage.repository import NotClosed
+
+    repository = store(wiring())
+    years = [y for y in repository.years() if y < before]
+    if not yes:
+        typer.echo(
+            f"would purge the incident rows of {', '.join(map(str, years)) or 'no year'} "
+            f"(every year before {before}); run again with --yes to purge"
+        )
+        return
+    try:
+        purged = repository.purge_incidents(before=before)
+    except NotClosed as exc:
+        fail(str(exc), 1)
+    typer.echo(
+        f"incident rows purged for {', '.join(map(str, purged)) or 'no year'}; "
+        "their totals stay as published"
     )
 
 

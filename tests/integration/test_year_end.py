@@ -135,6 +135,25 @@ def test_reconcile_finds_every_difference_and_close_year_from_the_cli(
     assert twice.exit_code == 1 and "year 2022 is closed already" in twice.output
 
 
+def test_purge_from_the_cli_asks_first_and_leaves_a_closed_year_its_totals(
+    year_end: Settings, repository: SqlTotalsRepository
+) -> None:
+    env = settings_env(year_end)
+    repository.upsert([cell(0, 1, 10, year=2021)], [incident("JW-1", 10, year=2021)])
+    asked = CliRunner().invoke(app, ["purge", "--before", "2022"], env=env)
+    assert asked.exit_code == 0 and "would purge the incident rows of 2021" in asked.output
+    assert repository.incident_totals(year=2021) != []  # only asked
+    refused = CliRunner().invoke(app, ["purge", "--before", "2022", "--yes"], env=env)
+    assert refused.exit_code == 1 and "2021 is not closed" in refused.output
+    CliRunner().invoke(app, ["close-year", "--year", "2021", "--by", "j.jansen"], env=env)
+    purged = CliRunner().invoke(app, ["purge", "--before", "2022", "--yes"], env=env)
+    assert purged.exit_code == 0, purged.output
+    assert "incident rows purged for 2021" in purged.output
+    assert repository.incident_totals(year=2021) == []
+    checked = CliRunner().invoke(app, ["reconcile", "--year", "2021"], env=env)
+    assert checked.exit_code == 0 and "incident rows were purged on" in checked.output
+
+
 def test_reconcile_says_when_the_store_cannot_be_reached() -> None:
     env = {"WIJKWACHT_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}
     result = CliRunner().invoke(app, ["reconcile", "--year", "2022"], env=env)

@@ -25,6 +25,7 @@ from storage.repository import (
     GROUPS,
     Closing,
     IncidentRow,
+    NotClosed,
     Quarantined,
     TotalRow,
     TotalsRepository,
@@ -90,7 +91,10 @@ class InMemoryTotals(TotalsRepository):
             key = (cell.partition, cell.kind, cell.category, cell.wijk, cell.year)
             if key not in self.cells or self.cells[key].source_offset < cell.source_offset:
                 self.cells[key] = cell
+        purged = {c.year for c in self.closings.values() if c.incidents_purged_at is not None}
         for incident in incidents:
+            if incident.year in purged:
+                continue
             ikey = (incident.source, incident.subject)
             stored = self.incidents.get(ikey)
             if stored is None or stored.source_offset < incident.source_offset:
@@ -145,6 +149,21 @@ class InMemoryTotals(TotalsRepository):
         self.closings[year] = Closing(year, datetime(year + 1, 2, 1, 9, 30, tzinfo=UTC), by)
         self.published[year] = self.totals(year=year)
         return self.closings[year]
+
+    def purge_incidents(self, *, before: int) -> list[int]:
+        held = {i.year for i in self.incidents.values() if i.year is not None}
+        held |= {c.year for c in self.cells.values()}
+        still_open = sorted(y for y in held if y < before and y not in self.closings)
+        if still_open:
+            raise NotClosed(f"{still_open[0]} is not closed")
+        self.incidents = {
+            k: i for k, i in self.incidents.items() if i.year is None or i.year >= before
+        }
+        now = datetime.now(UTC)
+        for year, closing in self.closings.items():
+            if year < before and closing.incidents_purged_at is None:
+                self.closings[year] = replace(closing, incidents_purged_at=now)
+        return sorted(y for y in self.closings if y < before)
 
     def years(self) -> list[int]:
         counts: dict[int, int] = defaultdict(int)
