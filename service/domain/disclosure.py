@@ -7,7 +7,7 @@ Pure: rows in, the publishable table out.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 
 from service.domain.figures import ZERO, Figures
@@ -30,9 +30,12 @@ class OpenTable:
     suppressed: dict[str, int] = field(default_factory=dict)
 
 
-def suppress(rows: Mapping[Key, Figures], threshold: int) -> OpenTable:
-    """The rows with a count below `threshold` suppressed; rows that count nothing are left
-    out (a zero is no incident to protect, and an empty cell says nothing)."""
+def suppress(
+    rows: Mapping[Key, Figures], threshold: int, also: Set[Key] = frozenset()
+) -> OpenTable:
+    """The rows with a count below `threshold` suppressed, and those in `also` (secondary
+    suppression, `across_months`); rows that count nothing are left out (a zero is no
+    incident to protect, and an empty cell says nothing)."""
     cells: list[OpenCell] = []
     published: dict[str, Figures] = {}
     suppressed: dict[str, int] = {}
@@ -43,10 +46,35 @@ def suppress(rows: Mapping[Key, Figures], threshold: int) -> OpenTable:
         kind = key[0]
         published.setdefault(kind, ZERO)
         suppressed.setdefault(kind, 0)
-        if figures.count < threshold:
+        if figures.count < threshold or key in also:
             cells.append(OpenCell(key, None))
             suppressed[kind] += 1
         else:
             cells.append(OpenCell(key, figures))
             published[kind] += figures
     return OpenTable(threshold, cells, published, suppressed)
+
+
+def across_months(
+    months: Mapping[int, Mapping[Key, Figures]], threshold: int
+) -> dict[int, set[Key]]:
+    """Per month, the cells to suppress besides the small ones, so that a month's answer and
+    the year's answer together give none away. The year's count less the months shown is
+    what the suppressed months hold together: one small month suppressed alone would be
+    revealed by that difference. So within each cell, the suppressed months of a year must
+    together count zero or at least `threshold`; the smallest further months are suppressed
+    until they do (if the whole year is small, it is suppressed in the year's answer too)."""
+    counts: dict[Key, list[tuple[int, int]]] = {}
+    for month, rows in months.items():
+        for key, figures in rows.items():
+            if figures.count > 0:
+                counts.setdefault(key, []).append((figures.count, month))
+    hidden: dict[int, set[Key]] = {month: set() for month in months}
+    for key, found in counts.items():
+        small = sum(count for count, _ in found if count < threshold)
+        shown = sorted((count, month) for count, month in found if count >= threshold)
+        while 0 < small < threshold and shown:
+            count, month = shown.pop(0)
+            hidden[month].add(key)
+            small += count
+    return hidden

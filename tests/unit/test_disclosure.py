@@ -6,8 +6,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.domain.disclosure import Key, suppress
-from service.domain.figures import Figures
+from service.domain.disclosure import Key, across_months, suppress
+from service.domain.figures import ZERO, Figures
 
 ROWS: dict[Key, Figures] = {
     ("handhavingsmelding", "afval", "dorp"): Figures(12, 0, 0),
@@ -60,3 +60,29 @@ def test_nothing_published_reveals_a_suppressed_count(
         assert total == sum(shown, Figures(0, 0, 0))  # the sum of published rows only
         hidden = [c for c in table.cells if c.key[0] == kind and c.figures is None]
         assert table.suppressed[kind] == len(hidden)
+
+
+@given(
+    months=st.dictionaries(st.integers(1, 12), st.dictionaries(keys, figures), min_size=1),
+    threshold=st.integers(1, 12),
+)
+def test_a_year_less_the_months_shown_reveals_no_small_month(
+    months: dict[int, dict[Key, Figures]], threshold: int
+) -> None:
+    """Per cell, what the month answers hide together (the year's count less what they show)
+    is nothing or at least the threshold; and only what must be hidden is."""
+    hidden = across_months(months, threshold)
+    tables = {m: suppress(rows, threshold, hidden[m]) for m, rows in months.items()}
+    for key in {k for rows in months.values() for k in rows}:
+        year = sum(rows[key].count for rows in months.values() if key in rows)
+        shown = sum(
+            c.figures.count
+            for table in tables.values()
+            for c in table.cells
+            if c.key == key and c.figures is not None
+        )
+        # (a year that is small as a whole is suppressed in the year's answer as well)
+        assert year < threshold or year - shown == 0 or year - shown >= threshold
+        small = [m for m, rows in months.items() if 0 < rows.get(key, ZERO).count < threshold]
+        if not small:  # nothing small: nothing hidden besides
+            assert all(key not in hidden[m] for m in months)
