@@ -7,6 +7,7 @@ import logging
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -109,16 +110,34 @@ def api() -> None:
         app = wired.api()
     except KafkaSignInError as exc:
         fail(str(exc), 1)
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
-        host=settings.api_host,
-        port=settings.api_port,
         log_level="info",
         # X-Forwarded-* only from the proxy named in WIJKWACHT_FORWARDED_ALLOW_IPS, never from
         # whoever reaches the port.
         proxy_headers=settings.forwarded_allow_ips is not None,
         forwarded_allow_ips=settings.forwarded_allow_ips or "",
     )
+    try:
+        listening = _listening_socket(settings.api_host, settings.api_port)
+    except OSError as exc:
+        fail(f"WIJKWACHT_API_PORT: {settings.api_host}:{settings.api_port}: {exc.strerror}", 1)
+    uvicorn.Server(config).run(sockets=[listening])
+
+
+# What the kernel may hold for one connection on its way out: plenty for any answer, and a
+# bound for a live stream whose reader has stopped reading. Without it Linux lets the buffer
+# grow to megabytes, which at a live stream's pace takes hours to fill, and only a full
+# buffer makes a send wait long enough for the stream's send timeout to let the reader go.
+SEND_BUFFER_BYTES = 64 * 1024
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """The API's listening socket; connections accepted from it inherit its send buffer."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listening = socket.create_server((host, port), family=family, backlog=2048)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
+    return listening
 
 
 def run(insecure: Annotated[bool, INSECURE_OPTION] = False) -> None:

@@ -14,12 +14,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+import schemathesis
 from cryptography.hazmat.primitives.asymmetric import rsa
 from playwright.sync_api import Browser, Page, expect
 
 from service.settings import Settings
 from tests.e2e.dashboard import Stack, cell, report_today, running_stack, screenshot, status
 from tests.idp import Idp, identity_provider
+from tests.openapi_checks import config, failures
 from tests.roles import check_every_operation
 from tests.support import READER
 
@@ -92,6 +94,19 @@ def test_an_admin_sees_the_field_systems_and_the_settings_with_secrets_masked(
             assert shown[f"WIJKWACHT_{secret}"] == "**********", secret
         operator = bearer(idp.token("operator-app"))
         assert client.get("/v1/admin/settings", headers=operator).status_code == 403
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("client", ["admin-app", "reader-app"])
+def test_the_running_api_answers_a_provider_token_as_its_openapi_document_says(
+    stack: Stack, idp: Idp, client: str
+) -> None:
+    """Schemathesis, every check, against the API process with the identity provider's token:
+    the admin's (every operation open to it) and a reader's (the admin's refused)."""
+    headers = {"Authorization": f"Bearer {idp.token(client)}"}
+    schema = schemathesis.openapi.from_url(f"{stack.base}/openapi.json", config=config(headers))
+    found = sorted(set(failures(schema)))
+    assert found == [], f"{len(found)} kinds of failure:\n" + "\n".join(found)
 
 
 def test_a_person_signs_in_at_the_provider_reads_live_and_cannot_close_a_year(

@@ -6,28 +6,22 @@ Once per caller: no key, a field system's key, a reader's key and an operator's 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import schemathesis
 from fastapi import FastAPI
-from schemathesis.config import SchemathesisConfig
-from schemathesis.engine import events, from_schema
 
 from events.registry import load_registries
 from service.http.app import build_api
 from service.http.ports import ApiParts
 from service.settings import Settings
+from tests.openapi_checks import config, failures
 from tests.unit.fakes import FakeLive, FakeWriter, InMemoryTotals
 
 FIELD_KEY = "test-key-handhaving-0001"
 OPERATOR_KEY = "test-key-operator-00001"
 READER_KEY = "test-key-reader-0000001"
-# Schemathesis's default lists of the statuses that reject (schema-invalid requests) and
-# accept (schema-valid ones), each with one addition below.
-REJECTED = ["400", "401", "403", "404", "405", "406", "409", "415", "422", "428", "429", "5xx"]
-ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
 CALLERS = {
     "no key": {},
     "field system": {"Authorization": f"Bearer {FIELD_KEY}"},
@@ -57,70 +51,11 @@ def _app(tmp_path: Path) -> FastAPI:
     return build_api(settings, load_registries(), parts)
 
 
-def _config(headers: dict[str, str]) -> SchemathesisConfig:
-    return SchemathesisConfig.from_dict(
-        {
-            "seed": 20240101,  # derandomised: the same requests on every run
-            "headers": headers,
-            # /v1/live/stream never ends by itself: schemathesis keeps its first event (the
-            # snapshot, sent at once: the fake live view has caught up) and lets it go.
-            "max-stream-events": 1,
-            "request-timeout": 10,
-            "generation": {"max-examples": 50, "deterministic": True, "database": "none"},
-            "checks": {
-                "enabled": True,
-                # 413 refuses a batch over maxItems (1,000 events) as the document says:
-                # a refusal, which schemathesis's default list lacks.
-                "negative_data_rejection": {"expected-statuses": [*REJECTED, "413"]},
-            },
-            "operations": [
-                {
-                    "include-path": "/v1/events",
-                    # The one allowance: an event that fits its JSON Schema may still break a
-                    # rule no JSON Schema can state (a time within the window of the server's
-                    # clock, a code of this municipality's registries, a camera active on the
-                    # day); the document says so under 422. Every other refusal still fails.
-                    "checks": {
-                        "positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "422"]}
-                    },
-                },
-                # The other allowance: OpenAPI cannot say that `period`'s form depends on
-                # `scope` (scope=week takes 2022-W52, not 2022-12); the parameter's
-                # description and the 400 say so.
-                *(
-                    {
-                        "include-path": path,
-                        "checks": {
-                            "positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "400"]}
-                        },
-                    }
-                    for path in ("/v1/live", "/v1/live/stream")
-                ),
-            ],
-        }
-    )
-
-
-def _failures(app: FastAPI, headers: dict[str, str]) -> Iterator[str]:
-    schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=_config(headers))
-    for event in from_schema(schema).execute():
-        if isinstance(event, events.ScenarioFinished):
-            for nodes in event.recorder.checks.values():
-                for node in nodes:
-                    if node.failure_info is not None:
-                        failure = node.failure_info.failure
-                        yield (
-                            f"{event.recorder.label}: {node.name}: {failure.title}: "
-                            + (failure.message.replace("\n", " | ")[:1500])
-                        )
-        elif isinstance(event, events.NonFatalError | events.FatalError):
-            yield f"error: {event!r}"
-        elif isinstance(event, events.EngineFinished):
-            yield from (f"after run: {f.title}: {f.message}" for f in event.failures)
-
-
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("caller", list(CALLERS))
 def test_the_api_answers_as_its_openapi_document_says(tmp_path: Path, caller: str) -> None:
-    failures = sorted(set(_failures(_app(tmp_path), CALLERS[caller])))
-    assert failures == [], f"{len(failures)} kinds of failure:\n" + "\n".join(failures)
+    schema = schemathesis.openapi.from_asgi(
+        "/openapi.json", _app(tmp_path), config=config(CALLERS[caller])
+    )
+    found = sorted(set(failures(schema)))
+    assert found == [], f"{len(found)} kinds of failure:\n" + "\n".join(found)

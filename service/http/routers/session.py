@@ -30,6 +30,7 @@ from service.http.problems import BAD_QUERY, FORBIDDEN_ROLE, UNAUTHORIZED, Probl
 from service.http.schemas import SessionOut, SignInMethods
 
 router = APIRouter(tags=["sign-in"])
+LOCATION = {"Location": {"description": "Where the browser goes", "schema": {"type": "string"}}}
 
 
 @router.post(
@@ -84,9 +85,10 @@ LOCAL_PATH = re.compile(r"/([^/\\\s][^\s\\]*)?")
 @router.get(
     "/auth/oidc/login",
     status_code=302,
+    response_class=RedirectResponse,
     summary="Sign in at the identity provider: sends the browser there",
     responses={
-        302: {"description": "To the identity provider's sign-in page"},
+        302: {"description": "To the identity provider's sign-in page", "headers": LOCATION},
         **answers(
             BAD_QUERY,
             (404, "No identity provider is configured (WIJKWACHT_OIDC_ISSUER)"),
@@ -125,12 +127,14 @@ def oidc_login(
     "/auth/oidc/callback",
     name="oidc_callback",
     status_code=303,
+    response_class=RedirectResponse,
     summary="Where the identity provider sends the browser back: sets the session cookie",
     responses={
         303: {
             "description": "Signed in: back to the page the person came from. Not signed in: "
             "to the dashboard with `signin_error` (denied, expired, refused, no-role, "
-            "unavailable)"
+            "unavailable)",
+            "headers": LOCATION,
         },
         **answers(BAD_QUERY, (404, "No identity provider is configured (WIJKWACHT_OIDC_ISSUER)")),
     },
