@@ -146,6 +146,7 @@ def bench_settings(broker: LocalBroker, data: Path, namespace: str, **extra: Any
         "data_dir": data / "var",
         "database_url": f"sqlite:///{data / 'store.sqlite3'}",
         "worker_metrics_port": 0,
+        "materialiser_metrics_port": 0,
         # a benchmark measures the pipeline, not the rate limit per field system
         "rate_limit": 1e9,
         "rate_burst": 10**9,
@@ -156,9 +157,17 @@ def bench_settings(broker: LocalBroker, data: Path, namespace: str, **extra: Any
 
 def start_worker(settings: Settings, log: Path) -> Process:
     """A `wijkwacht worker` process, returned once faust says it is ready."""
-    worker = Process(["worker"], settings_env(settings), log)
-    while "Worker ready" not in log.read_text(errors="replace"):
-        if not worker.alive():
-            raise SystemExit(log.read_text(errors="replace")[-3000:])
+    return _started(Process(["worker"], settings_env(settings), log), "Worker ready")
+
+
+def start_materialiser(settings: Settings, log: Path) -> Process:
+    """A `wijkwacht materialise` process, returned once it runs."""
+    return _started(Process(["materialise"], settings_env(settings), log), "materialiser started")
+
+
+def _started(process: Process, says: str) -> Process:
+    while says not in process.log.read_text(errors="replace"):
+        if not process.alive():
+            raise SystemExit(process.log.read_text(errors="replace")[-3000:])
         time.sleep(0.05)
-    return worker
+    return process

@@ -108,13 +108,13 @@ class Wiring:
         """Run one stream-processing worker until it is stopped."""
         from service.stream.worker import run_worker
 
-        run_worker(
-            self.settings,
-            self.kafka(WORKER_PRINCIPAL),
-            self.kafka(MATERIALISER_PRINCIPAL),
-            self.registries,
-            self.repository,
-        )
+        run_worker(self.settings, self.kafka(WORKER_PRINCIPAL), self.registries)
+
+    def run_materialiser(self) -> None:
+        """Run one materialiser, the changelog into the store, until it is stopped."""
+        from service.stream.materialiser import run_materialiser
+
+        run_materialiser(self.settings, self.kafka(MATERIALISER_PRINCIPAL), self.repository)
 
     async def replay(self) -> dict[str, Any]:
         """Empty the derived data so that the next workers rebuild it from offset 0."""

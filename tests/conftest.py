@@ -102,4 +102,5 @@ def settings(broker: LocalBroker, namespace: str, tmp_path: Path) -> Settings:
         api_keys="handhaving-app:test-key-handhaving-0001,camera-app:test-key-camera-000001",
         reader_keys=f"dashboard:{READER_KEY}",
         worker_metrics_port=0,  # tests that read a worker's metrics give it a free port
+        materialiser_metrics_port=0,
     )

@@ -20,6 +20,7 @@ app = typer.Typer(
 )
 app.command()(processes.broker)
 app.command()(processes.worker)
+app.command()(processes.materialise)
 app.command()(processes.api)
 app.command()(processes.run)
 app.command()(store.migrate)

@@ -83,11 +83,23 @@ def worker() -> None:
     from service.kafka.errors import KafkaSignInError, TopicError
 
     wired = wiring()
-    store(wired)
     configure_logging()
     try:
         wired.run_worker()
     except (KafkaSignInError, TopicError) as exc:
+        fail(str(exc), 1)
+
+
+def materialise() -> None:
+    """Run one materialiser: the workers' changelog into the store (several may run at once)."""
+    from service.kafka.errors import KafkaSignInError
+
+    wired = wiring()
+    store(wired)
+    configure_logging()
+    try:
+        wired.run_materialiser()
+    except KafkaSignInError as exc:
         fail(str(exc), 1)
 
 
@@ -141,7 +153,7 @@ def _listening_socket(host: str, port: int) -> socket.socket:
 
 
 def run(insecure: Annotated[bool, INSECURE_OPTION] = False) -> None:
-    """Run broker (unless WIJKWACHT_KAFKA_BOOTSTRAP is set), worker and API together."""
+    """Run broker (unless WIJKWACHT_KAFKA_BOOTSTRAP is set), worker, materialiser and API."""
     settings = wiring().settings
     env = dict(os.environ)
     dev_key = None
@@ -165,7 +177,7 @@ def run(insecure: Annotated[bool, INSECURE_OPTION] = False) -> None:
         if settings.uses_local_broker:
             broker = _child([*command, "broker", *(["--insecure"] if insecure else [])], env)
             _wait_for_broker(settings, broker, stop)
-        for name in ("worker", "api"):
+        for name in ("worker", "materialise", "api"):
             services.append(_child([*command, name], env))
         children = [*services, *([broker] if broker else [])]
         base = f"http://{settings.api_host}:{settings.api_port}"
@@ -240,8 +252,9 @@ def _stop_all(
     broker: subprocess.Popen[bytes] | None,
     seconds: float = STOP_SECONDS,
 ) -> None:
-    """Stop API and worker first, so that they can still commit on the way out, then the
-    broker; whatever still runs at the deadline is killed: all is gone within `seconds`."""
+    """Stop API, worker and materialiser first, so that they can still commit on the way
+    out, then the broker; whatever still runs at the deadline is killed: all is gone within
+    `seconds`."""
     deadline = time.monotonic() + seconds
     waves = [(services, deadline - BROKER_STOP_SECONDS)]
     if broker is not None:

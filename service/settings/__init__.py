@@ -124,6 +124,8 @@ class Settings(BaseSettings):
     worker_store: Literal["memory", "rocksdb"] = "memory"
     # Each worker serves Prometheus metrics on this port plus its slot number (0: none).
     worker_metrics_port: int = Field(default=9102, ge=0, le=65000)
+    # Each materialiser serves its metrics on the first free port from this one (0: none).
+    materialiser_metrics_port: int = Field(default=9122, ge=0, le=65000)
     # Room for a full batch: 1,000 events at the edge's largest take about 1.2 MB, indented.
     # Requests per second per field system on average, and at once (a batch is one request);
     # `name:rate:burst,...` overrides them per system. Beyond: 429 with Retry-After.

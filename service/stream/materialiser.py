@@ -9,12 +9,15 @@ row never stops the store from following the changelog.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
+import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
@@ -30,6 +33,7 @@ from service.kafka.changelog import (
 )
 from service.kafka.config import KafkaConfig
 from service.kafka.retry import keep_running
+from service.settings import Settings
 from service.stream import metrics
 from storage.repository import IncidentRow, Quarantined, TotalsRepository, YearCell
 
@@ -256,3 +260,61 @@ class Materialiser:
                     await consumer.commit()
         finally:
             await consumer.stop()
+
+
+METRICS_PORTS = 16  # materialisers on one host take the first free of this many ports
+STOP_GRACE_SECONDS = 8.0
+
+
+def run_materialiser(settings: Settings, kafka: KafkaConfig, repository: TotalsRepository) -> None:
+    """Entry point of `wijkwacht materialise`: follow the changelog into the store until
+    SIGTERM or SIGINT. Several may run; they share the changelog's partitions as one consumer
+    group. Stopping is safe at any moment: offsets are committed only after their rows."""
+    serve_metrics(settings)
+    asyncio.run(_until_signalled(Materialiser(kafka, repository).run()))
+
+
+async def _until_signalled(work: Coroutine[Any, Any, None]) -> None:
+    """Run `work` until SIGTERM or SIGINT, then stop it; if that takes longer than
+    STOP_GRACE_SECONDS (a broker that does not answer the leave), exit anyway: offsets are
+    committed only after their rows, so a restart resumes as after a crash."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(work)
+
+    def stop() -> None:
+        task.cancel()
+        loop.call_later(STOP_GRACE_SECONDS, _exit_now)
+
+    for number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(number, stop)
+    log.info("materialiser started")
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    log.info("materialiser stopped")
+
+
+def _exit_now() -> None:
+    log.warning(
+        "the materialiser did not stop within %.0f s of the signal (broker unreachable?); "
+        "exiting now: a restart resumes from the last committed offsets",
+        STOP_GRACE_SECONDS,
+    )
+    logging.shutdown()
+    os._exit(0)
+
+
+def serve_metrics(settings: Settings) -> None:
+    """Prometheus metrics at the first free port from WIJKWACHT_MATERIALISER_METRICS_PORT."""
+    if settings.materialiser_metrics_port == 0:
+        return
+    from prometheus_client import start_http_server
+
+    base = settings.materialiser_metrics_port
+    for port in range(base, base + METRICS_PORTS):
+        try:
+            start_http_server(port, addr=settings.api_host)
+        except OSError:
+            continue
+        log.info("materialiser metrics at http://%s:%d/metrics", settings.api_host, port)
+        return
+    log.warning("materialiser metrics not served: ports %d-%d taken", base, port)

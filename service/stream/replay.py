@@ -48,7 +48,8 @@ async def replay(
         for group in (topics.worker_group, topics.materialiser_group):
             if await group_members(admin, group, attempts=20):
                 raise ReplayError(
-                    f"consumer group {group} has live members: stop every worker first"
+                    f"consumer group {group} has live members: stop every worker and "
+                    "materialiser first"
                 )
         partitions, inputs = await ensure_topics(kafka)
         with contextlib.suppress(UnknownTopicOrPartitionError):

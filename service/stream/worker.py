@@ -36,10 +36,8 @@ from service.stream.faust_adapter import (
     rocksdb_paths,
 )
 from service.stream.localstate import discard_unsynced
-from service.stream.materialiser import Materialiser
 from service.stream.processing import BatchProcessor, Headers, Record
 from service.stream.tables import StateTable
-from storage.repository import TotalsRepository
 
 log = logging.getLogger(__name__)
 # Orchestrators allow 10 s between SIGTERM and SIGKILL (Kubernetes: 30 s by default).
@@ -77,16 +75,11 @@ class WorkerSlot:
 
 
 def build_worker_app(
-    settings: Settings,
-    kafka: KafkaConfig,
-    materialiser_kafka: KafkaConfig,
-    registries: Registries,
-    repository: TotalsRepository,
-    layout: Layout,
+    settings: Settings, kafka: KafkaConfig, registries: Registries, layout: Layout
 ) -> faust.App:
     """The faust app of one worker process (no module-level app): the batch path into the
-    counting rules, the state table, and the materialiser into `repository`. faust signs in
-    with `kafka`, the materialiser with `materialiser_kafka` (its own principal)."""
+    counting rules and the state table. The store is the materialiser's (its own process,
+    `wijkwacht materialise`), so that a burst never has the two compete for one core."""
     topics = kafka.topics
     partitions = layout.partitions
     slot = WorkerSlot(settings.data_dir)
@@ -181,12 +174,6 @@ def build_worker_app(
     install_batch_drain(app, set(layout.inputs), process)
     read_committed(app)
 
-    materialiser = Materialiser(materialiser_kafka, repository)
-
-    @app.task  # type: ignore[untyped-decorator]
-    async def materialise() -> None:
-        await materialiser.run()
-
     app.wijkwacht_slot = slot  # type: ignore[attr-defined]
     return app
 
@@ -207,13 +194,7 @@ def serve_metrics(settings: Settings, slot: WorkerSlot) -> None:
     log.info("worker metrics at http://%s:%d/metrics", settings.api_host, port)
 
 
-def run_worker(
-    settings: Settings,
-    kafka: KafkaConfig,
-    materialiser_kafka: KafkaConfig,
-    registries: Registries,
-    repository: TotalsRepository,
-) -> None:
+def run_worker(settings: Settings, kafka: KafkaConfig, registries: Registries) -> None:
     """Entry point of `wijkwacht worker`: check (or, where allowed, create) the topics, run
     faust until stopped."""
     layout = asyncio.run(when_kafka_answers(kafka.bootstrap, lambda: ensure_topics(kafka)))
@@ -224,7 +205,7 @@ def run_worker(
             "(`wijkwacht acl apply`)"
         )
     log.info("input topics: %s", ", ".join(layout.inputs))
-    app = build_worker_app(settings, kafka, materialiser_kafka, registries, repository, layout)
+    app = build_worker_app(settings, kafka, registries, layout)
     serve_metrics(settings, app.wijkwacht_slot)  # type: ignore[attr-defined]
     if settings.worker_store == "rocksdb":
         paths = rocksdb_paths(app.tables["state"], layout.partitions)

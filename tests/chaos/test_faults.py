@@ -4,7 +4,8 @@ A generated input with retries, revisions, withdrawals, out-of-order arrival, ev
 extremes the edge allows, and poison (undecodable, invalid, beyond the edge, wrongly keyed,
 conflicting, and records that raise inside processing because their incident's state on the
 changelog does not decode) is processed while workers are killed with SIGKILL at random
-points, the broker is stopped gracefully and killed, and a second worker joins and leaves.
+points, the materialiser (the store's writer, a process of its own) is killed too, the broker
+is stopped gracefully and killed, and a second worker joins and leaves.
 Once the input is drained, every live aggregate and every stored yearly total equals the
 reference computed by `tests.reference` from the accepted events; then a replay from offset 0
 changes nothing.
@@ -339,6 +340,7 @@ def test_exact_under_kills_broker_restarts_and_rebalances(
         corrupt_state(settings, data.corrupt)
         cluster.start("api")
         worker = cluster.start("worker")
+        materialiser = cluster.start("materialise")
 
         base = cluster.changelog_size()
         produce_inputs(settings, data.phases[0])
@@ -348,6 +350,10 @@ def test_exact_under_kills_broker_restarts_and_rebalances(
         produce_inputs(settings, data.phases[1])
         cluster.kill_while_processing(worker, base)  # SIGKILL 2
         worker = cluster.start("worker")
+        time.sleep(rnd.uniform(0.0, 2.0))
+        materialiser.kill()  # SIGKILL the store's writer, at a seeded moment
+        cluster.log.append(f"SIGKILL materialiser pid {materialiser.pid}")
+        materialiser = cluster.start("materialise")
 
         cluster.broker.stop()  # gracefully, while the worker runs
         cluster.log.append("broker stopped (SIGTERM)")
@@ -407,6 +413,7 @@ def test_exact_under_kills_broker_restarts_and_rebalances(
         corrupt_state(settings, data.corrupt)  # the same rogue writer, on the new changelog
         cluster.start("api")
         cluster.start("worker")
+        cluster.start("materialise")
         check_equal("the live aggregates after replay", want_live, everything_live, timeout=180)
         check_equal("the stored totals after replay", expected["year"], stored, timeout=60)
     except BaseException:

@@ -44,6 +44,7 @@ def _start(settings: Settings, tmp_path: Path) -> list[Process]:
     env = settings_env(settings)
     processes = [
         Process(["worker"], env, tmp_path / "worker.log"),
+        Process(["materialise"], env, tmp_path / "materialiser.log"),
         Process(["api"], env, tmp_path / "api.log"),
     ]
     base = f"http://127.0.0.1:{settings.api_port}"

@@ -42,6 +42,7 @@ def test_simulated_years_reproduce_the_published_figures(
     env = {**settings_env(settings), "WIJKWACHT_API_KEYS": KEYS}
     api = f"http://127.0.0.1:{settings.api_port}"
     worker = Process(["worker"], env, tmp_path / "worker.log")
+    materialiser = Process(["materialise"], env, tmp_path / "materialiser.log")
     server = Process(["api"], env, tmp_path / "api.log")
     try:
         wait_until(lambda: _ready(api), timeout=60, what="the API")
@@ -72,6 +73,7 @@ def test_simulated_years_reproduce_the_published_figures(
     finally:
         server.stop()
         assert worker.stop() == 0, worker.output()[-3000:]
+        assert materialiser.stop() == 0, materialiser.output()[-3000:]
 
     runner = CliRunner()
     for year in PUBLISHED_REPORTS:

@@ -102,8 +102,9 @@ def test_broker_worker_api_as_separate_processes(tmp_path: Path, postgres) -> No
         assert broker.alive(), broker.output()
         assert "Apache Kafka 4." in broker.output()
         worker = Process(["worker"], env, tmp_path / "worker.log")
+        materialiser = Process(["materialise"], env, tmp_path / "materialiser.log")
         api = Process(["api"], env, tmp_path / "api.log")
-        started += [worker, api]
+        started += [worker, materialiser, api]
         post_and_read_total(f"http://127.0.0.1:{env['WIJKWACHT_API_PORT']}", "e2e-key-0123456789")
     finally:
         codes = [process.stop() for process in reversed(started)]

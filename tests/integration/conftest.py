@@ -14,8 +14,12 @@ from tests.support import Process, settings_env
 
 @pytest.fixture
 def worker(settings: Settings, tmp_path: Path) -> Iterator[Process]:
-    """A `wijkwacht worker` process on this test's topics; it must stop cleanly."""
+    """A `wijkwacht worker` process on this test's topics, and a materialiser into its
+    store; both must stop cleanly."""
     ensure(settings)
-    process = Process(["worker"], settings_env(settings), tmp_path / "worker.log")
+    env = settings_env(settings)
+    process = Process(["worker"], env, tmp_path / "worker.log")
+    materialiser = Process(["materialise"], env, tmp_path / "materialiser.log")
     yield process
     assert process.stop() == 0, process.output()[-3000:]
+    assert materialiser.stop() == 0, materialiser.output()[-3000:]

@@ -65,6 +65,7 @@ def test_records_that_raise_are_dead_lettered_and_the_worker_goes_on(
     ]
     asyncio.run(_corrupt(settings, topics.state, keys))
     worker = Process(["worker"], settings_env(settings), tmp_path / "worker.log")
+    materialiser = Process(["materialise"], settings_env(settings), tmp_path / "store.log")
     try:
         asyncio.run(_produce_at(settings, own, [binary(e) for e in counted]))
         revised = [factories.report(f"ISO-{n}", revision=2) for n in range(3)]
@@ -98,3 +99,4 @@ def test_records_that_raise_are_dead_lettered_and_the_worker_goes_on(
         assert worker.alive()
     finally:
         assert worker.stop() == 0, worker.output()[-3000:]
+        assert materialiser.stop() == 0, materialiser.output()[-3000:]

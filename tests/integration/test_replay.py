@@ -51,12 +51,16 @@ def test_replay_rebuilds_identical_totals(
 
     env = settings_env(settings)
     worker = Process(["worker"], env, tmp_path / "worker-1.log")
+    materialiser = Process(["materialise"], env, tmp_path / "materialiser-1.log")
     try:
         wait_until(lambda: totals() == expected, timeout=90, what="the first pass")
         refused = CliRunner().invoke(app, ["replay"], env=env)
-        assert refused.exit_code == 1 and "stop every worker first" in refused.output
+        assert (
+            refused.exit_code == 1 and "stop every worker and materialiser first" in refused.output
+        )
     finally:
         assert worker.stop() == 0
+        assert materialiser.stop() == 0
 
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -65,10 +69,12 @@ def test_replay_rebuilds_identical_totals(
     assert totals() == {}  # the store's aggregates are derived data: emptied
 
     worker = Process(["worker"], env, tmp_path / "worker-2.log")
+    materialiser = Process(["materialise"], env, tmp_path / "materialiser-2.log")
     try:
         wait_until(lambda: totals() == expected, timeout=90, what="the replay")
     finally:
         assert worker.stop() == 0
+        assert materialiser.stop() == 0
 
 
 def test_worker_state_from_before_a_replay_it_did_not_see_is_rebuilt(
@@ -82,18 +88,22 @@ def test_worker_state_from_before_a_replay_it_did_not_see_is_rebuilt(
 
     env = settings_env(settings)
     worker = Process(["worker"], env, tmp_path / "worker-1.log")
+    materialiser = Process(["materialise"], env, tmp_path / "materialiser-1.log")
     try:
         wait_until(lambda: totals() == expected, timeout=90, what="the first pass")
     finally:
         assert worker.stop() == 0
+        assert materialiser.stop() == 0
     elsewhere = {**env, "WIJKWACHT_DATA_DIR": str(tmp_path / "replaying-host")}
     result = CliRunner().invoke(app, ["replay"], env=elsewhere)
     assert result.exit_code == 0, result.output
     assert list((settings.data_dir / "worker").glob("slot-0/**/state-*.db"))  # still there
 
     worker = Process(["worker"], env, tmp_path / "worker-2.log")
+    materialiser = Process(["materialise"], env, tmp_path / "materialiser-2.log")
     try:
         wait_until(lambda: totals() == expected, timeout=90, what="the replay")
     finally:
         assert worker.stop() == 0, worker.output()[-3000:]
+        assert materialiser.stop() == 0
     assert "rebuilding it from the changelog" in worker.output()

@@ -40,6 +40,7 @@ def test_killed_worker_and_rebalances_leave_exact_totals(
 
     env = settings_env(settings)
     first = Process(["worker"], env, tmp_path / "worker-a.log")
+    materialiser = Process(["materialise"], env, tmp_path / "materialiser.log")
     second: Process | None = None
     third: Process | None = None
     try:
@@ -53,7 +54,7 @@ def test_killed_worker_and_rebalances_leave_exact_totals(
         assert second.stop() == 0, second.output()[-3000:]  # leaves: another rebalance
         assert totals() == expected
     finally:
-        for process in (first, second, third):
+        for process in (first, second, third, materialiser):
             if process is not None:
                 process.stop()
     # two workers ran on this host at once, each with a state directory of its own

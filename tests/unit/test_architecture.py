@@ -83,3 +83,13 @@ def test_no_module_is_longer_than_a_few_screens() -> None:
         and "generated" not in "\n".join(path.read_text().splitlines()[:8]).lower()
     ]
     assert long == []
+
+
+def test_the_worker_does_not_touch_the_store() -> None:
+    """The store is the materialiser's: `wijkwacht worker` neither imports it nor needs its
+    credentials, so that a burst has the two never compete for one process."""
+    worker = ROOT / "service" / "stream" / "worker.py"
+    assert not {m for m in imports(worker) if m.split(".")[0] in ("storage", "sqlalchemy")}
+    processes = (ROOT / "service" / "cli" / "processes.py").read_text()
+    body = processes.split("def worker()", 1)[1].split("\ndef ", 1)[0]
+    assert "store(" not in body

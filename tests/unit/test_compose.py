@@ -20,8 +20,16 @@ def load() -> dict:
 
 def test_services_and_health_checks() -> None:
     services = load()["services"]
-    assert set(services) == {"kafka-setup", "kafka", "kafka-acls", "postgres", "worker", "api"}
-    for name in ("kafka", "postgres", "worker", "api"):
+    assert set(services) == {
+        "kafka-setup",
+        "kafka",
+        "kafka-acls",
+        "postgres",
+        "worker",
+        "materialiser",
+        "api",
+    }
+    for name in ("kafka", "postgres", "worker", "materialiser", "api"):
         assert "healthcheck" in services[name], name
     assert services["kafka"]["image"].startswith("apache/kafka:")
     assert services["kafka"]["command"] == ["bash", "/setup/kafka/start.sh"]
@@ -33,6 +41,7 @@ def test_services_and_health_checks() -> None:
     assert services["kafka-acls"]["command"] == ["wijkwacht", "acl", "apply"]
     assert services["postgres"]["image"].startswith("postgres:")
     assert services["worker"]["command"] == ["wijkwacht", "worker"]
+    assert services["materialiser"]["command"] == ["wijkwacht", "materialise"]
     assert services["api"]["command"] == ["wijkwacht", "api"]
 
 
@@ -42,7 +51,7 @@ def test_start_order_setup_broker_acls_then_the_service() -> None:
         "service_completed_successfully"
     )
     assert services["kafka-acls"]["depends_on"]["kafka"]["condition"] == "service_healthy"
-    for name in ("worker", "api"):
+    for name in ("worker", "materialiser", "api"):
         assert services[name]["depends_on"]["kafka-acls"]["condition"] == (
             "service_completed_successfully"
         )
@@ -52,7 +61,7 @@ def test_start_order_setup_broker_acls_then_the_service() -> None:
 def test_variables_are_settings_and_parse() -> None:
     services = load()["services"]
     known = {f"WIJKWACHT_{name.upper()}" for name in Settings.model_fields}
-    for name in ("worker", "api", "kafka-acls", "kafka-setup"):
+    for name in ("worker", "materialiser", "api", "kafka-acls", "kafka-setup"):
         env = services[name]["environment"]
         assert set(env) <= known, set(env) - known
         # compose fills `${NAME:-default}` with its default when NAME is unset, and refuses to
@@ -69,7 +78,7 @@ def test_variables_are_settings_and_parse() -> None:
         if name != "kafka-setup":
             assert settings.kafka_bootstrap == "kafka:9093", name
             assert settings.kafka_clients_dir == Path("/setup/kafka/clients"), name
-        if name in ("worker", "api"):
+        if name in ("materialiser", "api"):
             assert settings.store_url.startswith("postgresql://")
     assert "WIJKWACHT_API_KEYS" not in services["worker"]["environment"]  # it finds the topics
 
