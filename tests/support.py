@@ -198,6 +198,7 @@ def settings_env(settings: object) -> dict[str, str]:
         "WIJKWACHT_DATA_DIR": str(settings.data_dir),
         "WIJKWACHT_DATABASE_URL": settings.store_url,
         "WIJKWACHT_TOPIC_PARTITIONS": str(settings.topic_partitions),
+        "WIJKWACHT_TOPIC_REPLICATION_FACTOR": str(settings.topic_replication_factor),
         "WIJKWACHT_API_HOST": settings.api_host,
         "WIJKWACHT_API_PORT": str(settings.api_port),
         "WIJKWACHT_LOCAL_BROKER_PORT": str(settings.local_broker_port),

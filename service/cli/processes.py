@@ -32,6 +32,12 @@ INSECURE_OPTION = typer.Option(
     "--insecure/--secure",
     help="the local broker on PLAINTEXT without sign-in or ACLs, for quick experiments only",
 )
+BROKERS_OPTION = typer.Option(
+    "--brokers",
+    min=1,
+    max=3,
+    help="1: a single broker; 3: a replicated cluster (replication factor 3, min.insync 2)",
+)
 # Everything `run` started is gone this long after Ctrl-C or SIGTERM (orchestrators allow 10 s).
 STOP_SECONDS = 9.5
 BROKER_STOP_SECONDS = 4.0
@@ -39,9 +45,11 @@ BROKER_STOP_SECONDS = 4.0
 
 def broker(
     insecure: Annotated[bool, INSECURE_OPTION] = False,
+    brokers: Annotated[int, BROKERS_OPTION] = 1,
 ) -> None:
-    """Run the local single-node Apache Kafka broker until stopped (Ctrl-C or SIGTERM):
-    SASL_SSL with SCRAM and ACLs, its CA, credentials and client files under <data dir>/kafka/."""
+    """Run the local Apache Kafka (KRaft: one broker, or a cluster of three) until stopped
+    (Ctrl-C or SIGTERM): SASL_SSL with SCRAM and ACLs, its CA, credentials and client files
+    under <data dir>/kafka/. The other processes find it there with nothing to set."""
     from service.devtools.broker import BrokerError, LocalBroker
     from service.kafka.topics import ensure_topics
 
@@ -53,7 +61,7 @@ def broker(
             "that cluster is used and no local broker starts"
         )
         return
-    local = LocalBroker(settings, secure=not insecure)
+    local = LocalBroker(settings, secure=not insecure, brokers=brokers)
     stop = _stop_on_signals()
     try:
         local.start()
@@ -69,7 +77,7 @@ def broker(
     )
     if local.secure:
         typer.echo(f"Client files: {local.clients_dir}/<principal>.properties")
-    while not stop.is_set() and local.process is not None and local.process.poll() is None:
+    while not stop.is_set() and local.running():
         stop.wait(0.5)
     local.ready_file.unlink(missing_ok=True)
     code = local.stop(timeout=STOP_SECONDS)
@@ -152,7 +160,10 @@ def _listening_socket(host: str, port: int) -> socket.socket:
     return listening
 
 
-def run(insecure: Annotated[bool, INSECURE_OPTION] = False) -> None:
+def run(
+    insecure: Annotated[bool, INSECURE_OPTION] = False,
+    brokers: Annotated[int, BROKERS_OPTION] = 1,
+) -> None:
     """Run broker (unless WIJKWACHT_KAFKA_BOOTSTRAP is set), worker, materialiser and API."""
     settings = wiring().settings
     env = dict(os.environ)
@@ -175,7 +186,8 @@ def run(insecure: Annotated[bool, INSECURE_OPTION] = False) -> None:
     stop = _stop_on_signals()
     try:
         if settings.uses_local_broker:
-            broker = _child([*command, "broker", *(["--insecure"] if insecure else [])], env)
+            options = ["--brokers", str(brokers), *(["--insecure"] if insecure else [])]
+            broker = _child([*command, "broker", *options], env)
             _wait_for_broker(settings, broker, stop)
         for name in ("worker", "materialise", "api"):
             services.append(_child([*command, name], env))

@@ -1,8 +1,11 @@
-"""The local single-node Apache Kafka broker (KRaft) for development and tests.
+"""The local Apache Kafka (KRaft) for development and tests: a single broker, or a cluster of
+three (`wijkwacht broker --brokers 3`).
 
-Its jars come from Maven Central (deploy/kafka/pom.xml, fetched by `make kafka`); it runs on the
-machine's Java with a small heap and a log directory under the data dir. Secured (SASL_SSL,
-SCRAM, ACLs) by default, the way a production cluster must run; PLAINTEXT on request.
+Its jars come from Maven Central (deploy/kafka/pom.xml, fetched by `make kafka`); each node runs
+on the machine's Java with a small heap and a log directory under the data dir. Secured
+(SASL_SSL, SCRAM, ACLs) by default, the way a production cluster must run; PLAINTEXT on
+request. Where the nodes listen is written to `<data dir>/kafka/cluster`, where the other
+processes find it with nothing to set.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import ctypes
+import json
 import os
 import shutil
 import signal
@@ -22,7 +26,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
+
 from service.devtools import security
+from service.devtools.nodes import Node, node_properties, nodes_of, voters
 from service.devtools.tls import ensure_tls
 from service.kafka.acl import bindings
 from service.kafka.acladmin import apply_bindings
@@ -48,14 +56,22 @@ def die_with_parent() -> None:
 
 
 class LocalBroker:
-    def __init__(self, settings: Settings, *, secure: bool = True) -> None:
+    def __init__(self, settings: Settings, *, secure: bool = True, brokers: int = 1) -> None:
         self.settings = settings
         self.secure = secure
-        self.port = settings.local_broker_port
-        self.controller_port = settings.local_controller_port
         self.jars = settings.kafka_jars_dir
         self.home = (settings.data_dir / "kafka").resolve()
-        self.process: subprocess.Popen[bytes] | None = None
+        self.nodes = nodes_of(self.home, settings.local_broker_port, brokers)
+        self.port = self.nodes[0].port
+
+    @property
+    def process(self) -> subprocess.Popen[bytes] | None:
+        """The first node's process (the only one of a single broker)."""
+        return self.nodes[0].process
+
+    def running(self) -> bool:
+        """Every node runs."""
+        return all(node.running() for node in self.nodes)
 
     @property
     def mode(self) -> str:
@@ -94,11 +110,17 @@ class LocalBroker:
 
     @property
     def bootstrap(self) -> str:
-        return f"127.0.0.1:{self.port}"
+        return ",".join(f"127.0.0.1:{node.port}" for node in self.nodes)
 
     @property
     def log_file(self) -> Path:
-        return self.home / "broker.log"
+        return self.nodes[0].log_file
+
+    @property
+    def cluster_file(self) -> Path:
+        """Where the nodes listen and how many there are, for the other processes: the path
+        Settings.local_cluster reads."""
+        return self.home / "cluster"
 
     def java(self) -> str:
         java = shutil.which("java")
@@ -115,14 +137,14 @@ class LocalBroker:
             )
         return found[0].name.removeprefix("kafka_2.13-").removesuffix(".jar")
 
-    def _config(self) -> Path:
-        logs = self.home / "logs"
-        logs.mkdir(parents=True, exist_ok=True)
-        lines = node_properties(str(logs), f"127.0.0.1:{self.controller_port}") | {
+    def _config(self, node: Node) -> Path:
+        node.logs.mkdir(parents=True, exist_ok=True)
+        replicas = len(self.nodes)
+        lines = node_properties(str(node.logs), voters(self.nodes), node.id, replicas) | {
             "listeners": (
-                f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}"
+                f"PLAINTEXT://127.0.0.1:{node.port},CONTROLLER://127.0.0.1:{node.controller_port}"
             ),
-            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
+            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{node.port}",
             "inter.broker.listener.name": "PLAINTEXT",
             "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
         }
@@ -130,8 +152,8 @@ class LocalBroker:
             tls = ensure_tls(self.home / "tls")
             names = security.principals(self.settings)
             security.write_client_files(self.home, self.bootstrap, tls, names)
-            lines |= security.server_properties(self.home, tls, self.port, self.controller_port)
-        path = self.home / "server.properties"
+            lines |= security.server_properties(self.home, tls, node.port, node.controller_port)
+        path = node.config_file
         # 0600: the secured configuration holds the broker's key and password.
         path.touch(mode=0o600)
         path.chmod(0o600)
@@ -142,14 +164,20 @@ class LocalBroker:
         return [self.java(), "-Xms256m", "-Xmx512m", "-cp", f"{self.jars}/*", *args]
 
     def _formatted_mode(self) -> str | None:
-        if not (self.home / "logs" / "meta.properties").exists():
+        formatted = [(node.logs / "meta.properties").exists() for node in self.nodes]
+        if not any(formatted):
             return None
+        if not all(formatted):
+            raise BrokerError(
+                f"{self.home} holds {sum(formatted)} of {len(self.nodes)} formatted nodes: "
+                "remove it, or start as many brokers as it was made with"
+            )
         try:
             return self.mode_file.read_text().strip()
         except FileNotFoundError:
             return INSECURE  # formatted before secured brokers existed
 
-    def _format(self, config: Path) -> None:
+    def _format(self) -> None:
         formatted = self._formatted_mode()
         if formatted is not None:
             if formatted != self.mode:
@@ -158,19 +186,26 @@ class LocalBroker:
                     f"or use another WIJKWACHT_DATA_DIR"
                 )
             return
-        cid = new_cluster_id()
+        cid = new_cluster_id()  # one cluster: every node formatted with the same id
         scram = security.scram_format_args(self.home, self._principals()) if self.secure else []
-        done = subprocess.run(
-            self._run_java(
-                "kafka.tools.StorageTool", "format", "-t", cid, "-c", str(config), *scram
-            ),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
-            raise BrokerError(f"formatting the log directory failed: {tail[0]}")
+        for node in self.nodes:
+            done = subprocess.run(
+                self._run_java(
+                    "kafka.tools.StorageTool",
+                    "format",
+                    "-t",
+                    cid,
+                    "-c",
+                    str(node.config_file),
+                    *scram,
+                ),
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if done.returncode != 0:
+                tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+                raise BrokerError(f"formatting {node.logs} failed: {tail[0]}")
         self.mode_file.write_text(self.mode + "\n")
         self._known_file.write_text("".join(f"{name}\n" for name in self._principals()))
 
@@ -180,7 +215,7 @@ class LocalBroker:
     @property
     def _known_file(self) -> Path:
         # Beside meta.properties: wiping the log directory forgets the credentials too.
-        return self.home / "logs" / "wijkwacht-scram-users"
+        return self.nodes[0].logs / "wijkwacht-scram-users"
 
     def secure_setup(self) -> None:
         """On a running secured broker: credentials of principals configured since the format
@@ -201,22 +236,31 @@ class LocalBroker:
 
     def start(self) -> None:
         self.version()
-        for port in (self.port, self.controller_port):
+        for port in (p for node in self.nodes for p in (node.port, node.controller_port)):
             if _port_taken(port):
                 raise BrokerError(
                     f"port {port} on 127.0.0.1 is in use: stop what runs there or set "
                     "WIJKWACHT_LOCAL_BROKER_PORT"
                 )
         self.home.mkdir(parents=True, exist_ok=True)
-        config = self._config()
-        self._format(config)
-        log = self.log_file.open("ab")
-        self.process = subprocess.Popen(
+        for node in self.nodes:
+            self._config(node)
+        self._format()
+        self.cluster_file.write_text(
+            json.dumps({"bootstrap": self.bootstrap, "brokers": len(self.nodes)}) + "\n"
+        )
+        for node in self.nodes:
+            self.start_node(node)
+
+    def start_node(self, node: Node) -> None:
+        """Start one (formatted) node; the fault tests restart a stopped one with it."""
+        log = node.log_file.open("ab")
+        node.process = subprocess.Popen(
             self._run_java(
                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
                 "-Dorg.slf4j.simpleLogger.showDateTime=true",
                 "kafka.Kafka",
-                str(config),
+                str(node.config_file),
             ),
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -226,13 +270,16 @@ class LocalBroker:
         log.close()
 
     def wait_ready(self, timeout: float = 60.0) -> None:
+        """Until every node has joined and (secured) the ACLs are in place."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.process is not None and self.process.poll() is not None:
-                raise BrokerError(
-                    f"the broker exited with code {self.process.returncode}; see {self.log_file}"
-                )
-            if asyncio.run(kafka_answers(self.client_options(), quiet=True)):
+            for node in self.nodes:
+                if node.process is not None and node.process.poll() is not None:
+                    raise BrokerError(
+                        f"broker {node.id} exited with code {node.process.returncode}; "
+                        f"see {node.log_file}"
+                    )
+            if _run_to_end(self._joined()):
                 if self.secure:
                     try:
                         self.secure_setup()
@@ -242,9 +289,33 @@ class LocalBroker:
             time.sleep(0.3)
         raise BrokerError(f"the broker did not answer within {timeout:.0f}s; see {self.log_file}")
 
+    async def _joined(self) -> bool:
+        if not await kafka_answers(self.client_options(), quiet=True):
+            return False
+        if len(self.nodes) == 1:
+            return True
+        admin = AIOKafkaAdminClient(**self.client_options(), request_timeout_ms=5000)
+        try:
+            await admin.start()
+            described = await admin.describe_cluster()
+        except KafkaError:
+            return False
+        finally:
+            await admin.close()
+        return len(described.get("brokers", [])) == len(self.nodes)
+
     def stop(self, timeout: float = 30.0) -> int | None:
-        """Stop gracefully (SIGTERM), then kill after `timeout`; returns the exit code."""
-        process = self.process
+        """Stop every node gracefully (SIGTERM), then kill after `timeout`; returns the first
+        node's exit code."""
+        for node in self.nodes:
+            if node.running():
+                assert node.process is not None
+                node.process.terminate()
+        codes = [self.stop_node(node, timeout) for node in self.nodes]
+        return codes[0]
+
+    def stop_node(self, node: Node, timeout: float = 30.0) -> int | None:
+        process = node.process
         if process is None or process.poll() is not None:
             return process.returncode if process else None
         process.terminate()
@@ -255,34 +326,13 @@ class LocalBroker:
             return process.wait()
 
     def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        for node in self.nodes:
+            self.kill_node(node)
 
-
-def node_properties(log_dir: str, controller: str) -> dict[str, str]:
-    """The lines of a single combined broker and controller node other than its listeners:
-    `controller` is where it reaches its own controller (host:port)."""
-    return {
-        "process.roles": "broker,controller",
-        "node.id": "1",
-        "controller.quorum.voters": f"1@{controller}",
-        "controller.listener.names": "CONTROLLER",
-        "log.dirs": log_dir,
-        "num.partitions": "1",
-        "auto.create.topics.enable": "false",
-        "offsets.topic.replication.factor": "1",
-        "offsets.topic.num.partitions": "10",
-        "transaction.state.log.replication.factor": "1",
-        "transaction.state.log.min.isr": "1",
-        "transaction.state.log.num.partitions": "4",
-        # A transaction left open by a producer that died blocks committed readers until it
-        # is aborted: look for timed-out ones every second, not every ten.
-        "transaction.abort.timed.out.transaction.cleanup.interval.ms": "1000",
-        "group.initial.rebalance.delay.ms": "0",
-        "log.cleaner.dedupe.buffer.size": str(8 * 1024 * 1024),
-        "log.segment.bytes": str(64 * 1024 * 1024),
-    }
+    def kill_node(self, node: Node) -> None:
+        if node.process is not None and node.process.poll() is None:
+            os.kill(node.process.pid, signal.SIGKILL)
+            node.process.wait()
 
 
 def _run_to_end(work: Coroutine[Any, Any, T]) -> T:

@@ -22,7 +22,8 @@ import shlex
 from pathlib import Path
 
 from service.devtools import security
-from service.devtools.broker import new_cluster_id, node_properties
+from service.devtools.broker import new_cluster_id
+from service.devtools.nodes import node_properties
 from service.devtools.tls import ensure_tls
 from service.kafka.clientfile import local_client_file, write_client_file
 from service.settings import BROKER_PRINCIPAL, Settings
@@ -33,41 +34,49 @@ BROKER_UID = 1000  # the apache/kafka image's `appuser`
 CLIENT_UID = 10001  # deploy/Dockerfile's `wijkwacht`
 
 
-def write_setup(directory: Path, host: str, settings: Settings) -> Path:
-    """Everything the broker and the clients need, under `<directory>/kafka`; its home."""
+def write_setup(directory: Path, hosts: str, settings: Settings) -> Path:
+    """Everything the brokers and the clients need, under `<directory>/kafka`; its home.
+    `hosts`: the brokers' names on the network, comma-separated: one, or three for the
+    compose file's `cluster` profile (a static quorum of combined nodes, replication 3). The
+    first broker's files are `server.properties` and `start.sh`, the others'
+    `server-<host>.properties` and `start-<host>.sh`."""
+    names = [host.strip() for host in hosts.split(",") if host.strip()]
     home = directory / "kafka"
     home.mkdir(parents=True, exist_ok=True)
-    tls = ensure_tls(home / "tls", hosts=(host, "localhost"))
-    names = security.principals(settings)
-    security.write_client_files(home, f"{host}:{PORT}", tls, names)
-    lines = node_properties("/var/lib/kafka/data", f"{host}:{CONTROLLER_PORT}")
-    # It listens inside its container, on the compose network only: it publishes no port.
-    everywhere = "0.0.0.0"  # noqa: S104
-    lines |= security.server_properties(
-        home, tls, PORT, CONTROLLER_PORT, bind=everywhere, advertise=host
-    )
-    write_client_file(home / "server.properties", "".join(f"{k}={v}\n" for k, v in lines.items()))
+    tls = ensure_tls(home / "tls", hosts=(*names, "localhost"))
+    principals = security.principals(settings)
+    security.write_client_files(home, ",".join(f"{h}:{PORT}" for h in names), tls, principals)
     cluster = home / "cluster-id"
     if not cluster.exists():
         cluster.write_text(new_cluster_id() + "\n")
-    format_command = [
-        f"{KAFKA_HOME}/bin/kafka-storage.sh",
-        "format",
-        "--ignore-formatted",
-        "--cluster-id",
-        cluster.read_text().strip(),
-        "--config",
-        str(home / "server.properties"),
-        *security.scram_format_args(home, names),
-    ]
-    server = shlex.quote(str(home / "server.properties"))
-    write_client_file(  # 0600 like a client file: it holds every password
-        home / "start.sh",
-        "#!/bin/bash\n# Written by service/devtools/compose_kafka.py: format once, then run.\n"
-        "set -euo pipefail\n"
-        f"{shlex.join(format_command)}\n"
-        f"exec {KAFKA_HOME}/bin/kafka-server-start.sh {server}\n",
-    )
+    quorum = ",".join(f"{n}@{h}:{CONTROLLER_PORT}" for n, h in enumerate(names, start=1))
+    # It listens inside its container, on the compose network only: it publishes no port.
+    everywhere = "0.0.0.0"  # noqa: S104
+    for node, host in enumerate(names, start=1):
+        suffix = "" if node == 1 else f"-{host}"
+        lines = node_properties("/var/lib/kafka/data", quorum, node, len(names))
+        lines |= security.server_properties(
+            home, tls, PORT, CONTROLLER_PORT, bind=everywhere, advertise=host
+        )
+        server = home / f"server{suffix}.properties"
+        write_client_file(server, "".join(f"{k}={v}\n" for k, v in lines.items()))
+        format_command = [
+            f"{KAFKA_HOME}/bin/kafka-storage.sh",
+            "format",
+            "--ignore-formatted",
+            "--cluster-id",
+            cluster.read_text().strip(),
+            "--config",
+            str(server),
+            *security.scram_format_args(home, principals),
+        ]
+        write_client_file(  # 0600 like a client file: it holds every password
+            home / f"start{suffix}.sh",
+            "#!/bin/bash\n# Written by service/devtools/compose_kafka.py: format once, then run.\n"
+            "set -euo pipefail\n"
+            f"{shlex.join(format_command)}\n"
+            f"exec {KAFKA_HOME}/bin/kafka-server-start.sh {shlex.quote(str(server))}\n",
+        )
     return home
 
 
@@ -78,8 +87,8 @@ def hand_over(home: Path, broker_uid: int = BROKER_UID, client_uid: int = CLIENT
     for directory in (home, home / "tls", home / "clients"):
         os.chmod(directory, 0o755)  # noqa: S103  (names only: every file in them is 0600)
     os.chmod(home / "tls" / "ca.pem", 0o644)  # every container trusts the CA
-    for name in ("server.properties", "start.sh"):
-        os.chown(home / name, broker_uid, broker_uid)
+    for path in [*home.glob("server*.properties"), *home.glob("start*.sh")]:
+        os.chown(path, broker_uid, broker_uid)
     for client in (home / "clients").glob("*.properties"):
         os.chown(client, client_uid, client_uid)
     # The broker's own client file serves the compose healthcheck, run in the broker's
@@ -91,7 +100,9 @@ def hand_over(home: Path, broker_uid: int = BROKER_UID, client_uid: int = CLIENT
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dir", type=Path, required=True, help="the shared volume")
-    parser.add_argument("--host", default="kafka", help="the broker's name on the network")
+    parser.add_argument(
+        "--host", default="kafka", help="the brokers' names on the network, comma-separated"
+    )
     args = parser.parse_args()
     home = write_setup(args.dir, args.host, Settings())
     hand_over(home)

@@ -49,7 +49,7 @@ class KafkaConfig:
             bootstrap=settings.bootstrap,
             topics=Topics(settings.namespace),
             partitions=settings.topic_partitions,
-            replication_factor=settings.topic_replication_factor,
+            replication_factor=settings.replication_factor,
             field_systems=tuple(settings.field_systems),
             input_retention_ms=_ms(settings.input_retention_days),
             dead_letter_retention_ms=_ms(settings.dead_letter_retention_days),

@@ -80,6 +80,12 @@ def _kept(milliseconds: int) -> dict[str, str]:
     return {"retention.ms": str(milliseconds)}
 
 
+def _in_sync(replicas: int) -> dict[str, str]:
+    """With three copies or more, a write stands once two have it (producers use acks=all):
+    one broker may be lost without losing an acknowledged event, or stopping the writes."""
+    return {"min.insync.replicas": "2"} if replicas >= 3 else {}
+
+
 class Layout(NamedTuple):
     """The input topics there are, and the partition count they and the state changelog
     share: partition p of each is processed by the one worker that owns p."""
@@ -113,11 +119,16 @@ async def ensure_topics(kafka: KafkaConfig) -> Layout:
                     "input topic and the state topic must have the same number"
                 )
         rf = kafka.replication_factor
-        kept = _kept(kafka.input_retention_ms)
+        durable = _in_sync(rf)
+        kept = _kept(kafka.input_retention_ms) | durable
         wanted = [NewTopic(name, partitions, rf, topic_configs=kept) for name in inputs]
         wanted += [
-            NewTopic(topics.dlq, 1, rf, topic_configs=_kept(kafka.dead_letter_retention_ms)),
-            NewTopic(topics.state, partitions, rf, topic_configs={"cleanup.policy": "compact"}),
+            NewTopic(
+                topics.dlq, 1, rf, topic_configs=_kept(kafka.dead_letter_retention_ms) | durable
+            ),
+            NewTopic(
+                topics.state, partitions, rf, topic_configs={"cleanup.policy": "compact"} | durable
+            ),
         ]
         replicas = {
             d["topic"]: min(len(p["replicas"]) for p in d["partitions"])
@@ -149,6 +160,13 @@ def weaker(wanted: NewTopic, replicas: int | None, configs: dict[str, str] | Non
     if configs is None:
         return None
     want = wanted.topic_configs
+    if "min.insync.replicas" in want and "min.insync.replicas" in configs:
+        have_isr, want_isr = int(configs["min.insync.replicas"]), int(want["min.insync.replicas"])
+        if have_isr < want_isr:
+            return (
+                f"min.insync.replicas={have_isr}, Wijkwacht asks {want_isr} with "
+                f"replication factor {wanted.replication_factor}"
+            )
     if "compact" in want.get("cleanup.policy", "") and "compact" not in configs.get(
         "cleanup.policy", ""
     ):

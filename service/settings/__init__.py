@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -299,8 +300,25 @@ class Settings(BaseSettings):
 
     @property
     def bootstrap(self) -> str:
-        """Where clients connect: the configured cluster, else the local broker."""
-        return self.kafka_bootstrap or f"127.0.0.1:{self.local_broker_port}"
+        """Where clients connect: the configured cluster, else the local broker (or cluster)."""
+        return self.kafka_bootstrap or self.local_cluster()[0]
+
+    def local_cluster(self) -> tuple[str, int]:
+        """The local broker's bootstrap servers and number of brokers, as `wijkwacht broker`
+        last started it (`<data dir>/kafka/cluster`); a single broker if it never wrote that."""
+        try:
+            found = json.loads((self.data_dir / "kafka" / "cluster").read_text())
+            return str(found["bootstrap"]), int(found["brokers"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return f"127.0.0.1:{self.local_broker_port}", 1
+
+    @property
+    def replication_factor(self) -> int:
+        """Copies of each topic Wijkwacht creates: WIJKWACHT_TOPIC_REPLICATION_FACTOR, and on a
+        local cluster of three at least three."""
+        if self.uses_local_broker:
+            return max(self.topic_replication_factor, self.local_cluster()[1])
+        return self.topic_replication_factor
 
     @property
     def api_url(self) -> str:

@@ -18,11 +18,9 @@ import random
 import signal
 import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.partitioner import DefaultPartitioner
@@ -40,11 +38,11 @@ from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.repository import SqlTotalsRepository
 from tests import factories
+from tests.faults import SCOPES, check_equal, live
 from tests.integration.kafka_util import client_options, ensure, produce_inputs, read_all
 from tests.reference import expected_totals, stored_totals
 from tests.support import (
     FIELD_SYSTEMS,
-    READER,
     READER_KEY,
     Process,
     free_port,
@@ -55,7 +53,6 @@ from tests.unit.test_counting import generate
 
 pytestmark = pytest.mark.chaos
 REGISTRIES = load_registries()
-SCOPES = ("year", "month", "week", "day")
 Record = tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]
 
 
@@ -282,46 +279,6 @@ class Cluster:
         for process in self.processes:
             process.stop()
         self.broker.stop()
-
-
-def live(api: str, scope: str, period: str) -> dict[tuple[str, ...], tuple[int, int, int]]:
-    response = httpx.get(
-        f"{api}/v1/live", headers=READER, params={"scope": scope, "period": period}, timeout=10
-    )
-    response.raise_for_status()
-    return {
-        (r["kind"], r["category"], r["wijk"], period): (
-            r["count"],
-            r["amount_cents"],
-            r["illegal_fireworks_cents"],
-        )
-        for r in response.json()["rows"]
-    }
-
-
-def mismatch(expected: dict[Any, Any], found: dict[Any, Any]) -> str:
-    keys = sorted(set(expected) | set(found))
-    diff = [f"{k}: want {expected.get(k)} got {found.get(k)}" for k in keys]
-    return "; ".join(d for d, k in zip(diff, keys, strict=True) if expected.get(k) != found.get(k))
-
-
-def check_equal(
-    what: str, expected: dict[Any, Any], read: Callable[[], dict[Any, Any]], timeout: float
-) -> None:
-    found: dict[Any, Any] = {}
-
-    def probe() -> bool:
-        nonlocal found
-        try:
-            found = read()
-        except (httpx.HTTPError, OSError):
-            return False
-        return found == expected
-
-    try:
-        wait_until(probe, timeout=timeout, interval=0.5, what=what)
-    except AssertionError:
-        raise AssertionError(f"{what} differs: {mismatch(expected, found)}") from None
 
 
 @pytest.mark.parametrize(

@@ -118,3 +118,20 @@ def test_weaker_topic_settings_name_the_setting() -> None:
     longer = weaker(dlq, 1, {"retention.ms": "-1"}) or ""
     assert "WIJKWACHT_DEAD_LETTER_RETENTION_DAYS" in longer
     assert weaker(state, 3, None) is None  # configurations unreadable: only replicas checked
+    durable = NewTopic("ns.events.v1.a", 6, 3, topic_configs={"min.insync.replicas": "2"})
+    lax = weaker(durable, 3, {"min.insync.replicas": "1"}) or ""
+    assert "min.insync.replicas=1, Wijkwacht asks 2 with replication factor 3" in lax
+    assert weaker(durable, 3, {"min.insync.replicas": "2"}) is None
+
+
+def test_a_local_cluster_is_found_and_replicated_with_nothing_to_set(tmp_path: Path) -> None:
+    from service.settings import Settings
+
+    settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
+    assert (settings.bootstrap, settings.replication_factor) == ("127.0.0.1:9092", 1)
+    (tmp_path / "kafka").mkdir()
+    three = "127.0.0.1:9092,127.0.0.1:9094,127.0.0.1:9096"
+    (tmp_path / "kafka" / "cluster").write_text(f'{{"bootstrap": "{three}", "brokers": 3}}\n')
+    assert (settings.bootstrap, settings.replication_factor) == (three, 3)
+    elsewhere = settings.model_copy(update={"kafka_bootstrap": "kafka:9093"})
+    assert (elsewhere.bootstrap, elsewhere.replication_factor) == ("kafka:9093", 1)

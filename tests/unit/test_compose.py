@@ -23,6 +23,8 @@ def test_services_and_health_checks() -> None:
     assert set(services) == {
         "kafka-setup",
         "kafka",
+        "kafka-2",
+        "kafka-3",
         "kafka-acls",
         "postgres",
         "worker",
@@ -40,6 +42,12 @@ def test_services_and_health_checks() -> None:
     ]
     assert services["kafka-acls"]["command"] == ["wijkwacht", "acl", "apply"]
     assert services["postgres"]["image"].startswith("postgres:")
+    for name in ("kafka-2", "kafka-3"):
+        assert services[name]["profiles"] == ["cluster"]
+        assert services[name]["image"] == services["kafka"]["image"]
+        assert services[name]["command"] == ["bash", f"/setup/kafka/start-{name}.sh"]
+        acls = services["kafka-acls"]["depends_on"][name]
+        assert acls == {"condition": "service_healthy", "required": False}
     assert services["worker"]["command"] == ["wijkwacht", "worker"]
     assert services["materialiser"]["command"] == ["wijkwacht", "materialise"]
     assert services["api"]["command"] == ["wijkwacht", "api"]
@@ -126,3 +134,28 @@ def test_the_setup_secures_the_broker_and_gives_every_principal_a_client_file(
     assert sorted(s.split("name=")[1].split(",")[0] for s in scram) == sorted(principals)
     again = write_setup(tmp_path, "kafka", settings)  # a second run keeps every secret
     assert (again / "start.sh").read_text() == (home / "start.sh").read_text()
+
+
+def test_the_cluster_profile_sets_up_three_brokers_of_one_quorum(tmp_path: Path) -> None:
+    """What `kafka-setup` writes with the profile's KAFKA_HOSTS, checked against the services
+    that run it: three nodes, one quorum, replication 3, clients that know all three."""
+    services = load()["services"]
+    command = services["kafka-setup"]["command"]
+    assert command[-2:] == ["--host", "${KAFKA_HOSTS:-kafka}"]
+    hosts = "kafka,kafka-2,kafka-3"
+    home = write_setup(tmp_path, hosts, Settings(_env_file=None))  # type: ignore[call-arg]
+    for node, host in enumerate(hosts.split(","), start=1):
+        suffix = "" if node == 1 else f"-{host}"
+        script = f"/setup/kafka/start{suffix}.sh"
+        runs = services[host]["command"]
+        assert runs == ["bash", script], host
+        server = read_properties(home / f"server{suffix}.properties")
+        assert server["node.id"] == str(node)
+        assert server["controller.quorum.voters"] == "1@kafka:9094,2@kafka-2:9094,3@kafka-3:9094"
+        assert server["advertised.listeners"] == f"SASL_SSL://{host}:9093"
+        assert server["offsets.topic.replication.factor"] == "3"
+        assert server["min.insync.replicas"] == "2"
+        assert str(home / f"server{suffix}.properties") in (home / f"start{suffix}.sh").read_text()
+    api = read_properties(home / "clients" / "wijkwacht-api.properties")
+    assert api["bootstrap.servers"] == "kafka:9093,kafka-2:9093,kafka-3:9093"
+    assert "${WIJKWACHT_TOPIC_REPLICATION_FACTOR:-1}" in (ROOT / "docker-compose.yml").read_text()
