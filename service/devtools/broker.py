@@ -270,8 +270,9 @@ class LocalBroker:
         log.close()
 
     def wait_ready(self, timeout: float = 60.0) -> None:
-        """Until every node has joined and (secured) the ACLs are in place."""
+        """Until every node answers and has joined, and (secured) the ACLs are in place."""
         deadline = time.monotonic() + timeout
+        refused: KafkaAclError | None = None
         while time.monotonic() < deadline:
             for node in self.nodes:
                 if node.process is not None and node.process.poll() is not None:
@@ -280,18 +281,26 @@ class LocalBroker:
                         f"see {node.log_file}"
                     )
             if _run_to_end(self._joined()):
-                if self.secure:
-                    try:
-                        self.secure_setup()
-                    except KafkaAclError as exc:
-                        raise BrokerError(str(exc)) from exc
-                return
+                if not self.secure:
+                    return
+                try:
+                    self.secure_setup()
+                    return
+                except KafkaAclError as exc:  # a node not quite ready yet: ask again
+                    refused = exc
             time.sleep(0.3)
+        if refused is not None:
+            raise BrokerError(str(refused))
         raise BrokerError(f"the broker did not answer within {timeout:.0f}s; see {self.log_file}")
 
     async def _joined(self) -> bool:
-        if not await kafka_answers(self.client_options(), quiet=True):
-            return False
+        """Each node answers on its own address (a node just restarted is still listed by the
+        others until its session times out), and the metadata names them all."""
+        options = self.client_options()
+        for node in self.nodes:
+            alone = options | {"bootstrap_servers": f"127.0.0.1:{node.port}"}
+            if not await kafka_answers(alone, quiet=True):
+                return False
         if len(self.nodes) == 1:
             return True
         admin = AIOKafkaAdminClient(**self.client_options(), request_timeout_ms=5000)

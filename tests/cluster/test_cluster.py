@@ -40,6 +40,7 @@ from tests.unit.test_counting import generate
 pytestmark = pytest.mark.cluster
 SEED = 1414
 BATCH = 50
+PACE = 1.0  # seconds between batches: the stream lasts past the last fault
 SLACK = 15.0  # seconds after a fault in which the cluster may still be settling
 QUORUM_TOOL = "org.apache.kafka.tools.MetadataQuorumCommand"
 
@@ -56,6 +57,7 @@ class Poster:
     acknowledged: list[dict[str, Any]] = field(default_factory=list)
     done: threading.Event = field(default_factory=threading.Event)
     error: str | None = None
+    finished: float = 0.0
 
     def run(self) -> None:
         try:
@@ -64,10 +66,11 @@ class Poster:
                     while not self._posted(client, batch):
                         time.sleep(0.5)
                     self.acknowledged += batch
-                    time.sleep(0.05)
+                    time.sleep(PACE)
         except Exception as exc:  # said by the test, not lost in this thread
             self.error = f"{type(exc).__name__}: {exc}"
         finally:
+            self.finished = time.monotonic()
             self.done.set()
 
     def _posted(self, client: httpx.Client, batch: list[dict[str, Any]]) -> bool:
@@ -169,7 +172,7 @@ def test_exact_on_three_brokers_under_broker_controller_and_process_faults(
     cluster: LocalBroker, tmp_path: Path
 ) -> None:
     local = cluster
-    events = generate(SEED, 1500)  # duplicates, revisions, withdrawals, out of order
+    events = generate(SEED, 2000)  # duplicates, revisions, withdrawals, out of order
     sources = sorted({e["source"] for e in events})
     keys = {source: f"cluster-key-{n:02d}-0000000000" for n, source in enumerate(sources)}
     api_keys = ",".join(f"{s.rsplit(':', 1)[1]}:{k}" for s, k in keys.items())
@@ -246,6 +249,8 @@ def test_exact_on_three_brokers_under_broker_controller_and_process_faults(
         )
         assert poster.done.wait(600), "the field system did not get every batch acknowledged"
         assert poster.error is None, poster.error
+        last_fault = max(start for _, start, _ in faults.windows)
+        assert poster.finished > last_fault, "the faults came after the stream: pace it slower"
 
         reference = {scope: expected_totals(poster.acknowledged, scope=scope) for scope in SCOPES}
         periods = {scope: sorted({k[3] for k in reference[scope]}) for scope in SCOPES}
