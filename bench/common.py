@@ -29,20 +29,20 @@ Record = tuple[bytes, bytes, list[tuple[str, bytes]]]
 
 
 @contextmanager
-def local_broker(secure: bool = False) -> Iterator[tuple[LocalBroker, Path]]:
-    """A private Kafka broker for one benchmark run, PLAINTEXT or secured as `wijkwacht
-    broker` runs it (SASL_SSL, SCRAM, ACLs): (broker, data dir)."""
+def local_broker(secure: bool = False, brokers: int = 1) -> Iterator[tuple[LocalBroker, Path]]:
+    """A private Kafka broker (or cluster of `brokers`) for one benchmark run, PLAINTEXT or
+    secured as `wijkwacht broker` runs it (SASL_SSL, SCRAM, ACLs): (broker, data dir)."""
     data = Path(tempfile.mkdtemp(prefix="wijkwacht-bench-"))
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         data_dir=data,
-        local_broker_port=free_port(2),
+        local_broker_port=free_port(2 * brokers),
         kafka_field_systems=FIELD_SYSTEMS,
     )
-    broker = LocalBroker(settings, secure=secure)
+    broker = LocalBroker(settings, secure=secure, brokers=brokers)
     broker.start()
     try:
-        broker.wait_ready(timeout=90)
+        broker.wait_ready(timeout=120)
         yield broker, data
     finally:
         broker.stop()
