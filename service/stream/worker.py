@@ -209,5 +209,6 @@ def run_worker(settings: Settings, kafka: KafkaConfig, registries: Registries) -
     serve_metrics(settings, app.wijkwacht_slot)  # type: ignore[attr-defined]
     if settings.worker_store == "rocksdb":
         paths = rocksdb_paths(app.tables["state"], layout.partitions)
-        asyncio.run(discard_unsynced(kafka, paths))
+        # The broker may be away just now (restarting): wait for it, as for the topics.
+        asyncio.run(when_kafka_answers(kafka.bootstrap, lambda: discard_unsynced(kafka, paths)))
     bounded_stop_worker(app, STOP_GRACE_SECONDS).execute_from_commandline()

@@ -135,3 +135,33 @@ def test_run_stops_everything_it_started_within_10_s(tmp_path: Path) -> None:
 def _descendants(pid: int) -> list[int]:
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     return [found for child in map(int, children) for found in (child, *_descendants(child))]
+
+
+def test_a_worker_with_local_state_that_starts_while_the_broker_is_away_waits_for_it(
+    stack: tuple[LocalBroker, Settings], tmp_path: Path
+) -> None:
+    """A RocksDB worker checks its local state against the changelog at start; with the
+    broker away (restarting) it must wait for it, not exit."""
+    local, settings = stack
+    settings = settings.model_copy(update={"worker_store": "rocksdb"})
+    _seconds_to_stop(_start(settings, tmp_path))  # local state now on disk
+    assert list((settings.data_dir / "worker").glob("slot-0/**/state-*.db"))
+    local.stop()
+    worker = Process(["worker"], settings_env(settings), tmp_path / "worker-later.log")
+    try:
+        wait_until(
+            lambda: "does not answer; retrying" in worker.output() or not worker.alive(),
+            timeout=60,
+            what="the worker to find the broker away",
+        )
+        assert worker.alive(), worker.output()[-3000:]
+        local.start()
+        local.wait_ready(timeout=90)
+        wait_until(
+            lambda: "Worker ready" in worker.output() or not worker.alive(),
+            timeout=90,
+            what="the worker to start once the broker is back",
+        )
+        assert worker.alive(), worker.output()[-3000:]
+    finally:
+        assert worker.stop() == 0, worker.output()[-3000:]
