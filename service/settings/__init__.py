@@ -18,7 +18,9 @@ from service.settings.credentials import (
     NAME,
     Authority,
     key_hash,
+    key_names,
     load_key_file,
+    names_of,
     parse_api_keys,
     parse_rate_limits,
 )
@@ -235,12 +237,12 @@ class Settings(BaseSettings):
     @field_validator("kafka_field_systems")
     @classmethod
     def _field_systems_form(cls, value: str) -> str:
-        for name in _names(value):
+        for name in names_of(value):
             if not NAME.match(name):
                 raise ValueError(
                     f"field-system name {name!r} must be lowercase letters, digits, '-'"
                 )
-        return ",".join(_names(value))
+        return ",".join(names_of(value))
 
     @model_validator(mode="after")
     def _key_file_readable(self) -> Settings:
@@ -255,7 +257,7 @@ class Settings(BaseSettings):
         for variable, names in (
             ("WIJKWACHT_API_KEYS", self.field_system_keys.values()),
             ("WIJKWACHT_API_KEYS_FILE", self.key_file_authorities()),
-            ("WIJKWACHT_KAFKA_FIELD_SYSTEMS", _names(self.kafka_field_systems)),
+            ("WIJKWACHT_KAFKA_FIELD_SYSTEMS", names_of(self.kafka_field_systems)),
         ):
             taken = sorted(set(names) & set(SERVICE_PRINCIPALS))
             if taken:
@@ -354,14 +356,14 @@ class Settings(BaseSettings):
     @property
     def field_system_keys(self) -> dict[str, str]:
         """API key → field-system name."""
-        return _key_names(self.api_keys)
+        return key_names(self.api_keys)
 
     @property
     def field_systems(self) -> list[str]:
         """Every field system, sorted: those with an API key (given plainly or in the key
         file) and those only on Kafka."""
         with_keys = set(self.field_system_keys.values()) | set(self.key_file_authorities())
-        return sorted(with_keys | set(_names(self.kafka_field_systems)))
+        return sorted(with_keys | set(names_of(self.kafka_field_systems)))
 
     def key_file_authorities(self) -> dict[str, Authority]:
         """The field systems of WIJKWACHT_API_KEYS_FILE as it reads now (none without one)."""
@@ -387,20 +389,9 @@ class Settings(BaseSettings):
     @property
     def reader_key_names(self) -> dict[str, str]:
         """Reader key → reader name."""
-        return _key_names(self.reader_keys)
+        return key_names(self.reader_keys)
 
     @property
     def operator_keys(self) -> dict[str, str]:
         """Admin key → operator name."""
-        return _key_names(self.admin_keys)
-
-
-def _key_names(keys: SecretStr | None) -> dict[str, str]:
-    """Key → name of a `name:key,name:key` setting (none when unset)."""
-    if keys is None:
-        return {}
-    return {key: name for name, key in parse_api_keys(keys.get_secret_value())}
-
-
-def _names(text: str) -> list[str]:
-    return [name.strip() for name in text.split(",") if name.strip()]
+        return key_names(self.admin_keys)

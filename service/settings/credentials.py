@@ -11,6 +11,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from events.kinds import KINDS
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -137,3 +139,15 @@ def parse_role_names(text: str) -> dict[str, str]:
             raise ValueError(f"entry {item.strip()!r}: the role is one of {', '.join(ROLES)}")
         names[name.strip()] = role
     return names
+
+
+def key_names(keys: SecretStr | None) -> dict[str, str]:
+    """Key → name of a `name:key,name:key` setting (none when unset)."""
+    if keys is None:
+        return {}
+    return {key: name for name, key in parse_api_keys(keys.get_secret_value())}
+
+
+def names_of(text: str) -> list[str]:
+    """The names of a `name,name` setting."""
+    return [name.strip() for name in text.split(",") if name.strip()]

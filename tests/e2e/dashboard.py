@@ -75,7 +75,8 @@ class Stack:
 
 @contextmanager
 def running_stack(settings: Settings, logs: Path, **env: str) -> Iterator[Stack]:
-    """A worker and an API (on `settings.api_port`) with the tests' keys, and `env` beside."""
+    """A worker, a materialiser and an API (on `settings.api_port`) with the tests' keys, and
+    `env` beside."""
     # Playwright's sync API keeps an event loop running in this thread: create the topics
     # (asyncio.run) in a thread of their own.
     with ThreadPoolExecutor(1) as pool:
@@ -88,6 +89,7 @@ def running_stack(settings: Settings, logs: Path, **env: str) -> Iterator[Stack]
     # Sessions outlive an API restart only with a secret of their own, as in production.
     env["WIJKWACHT_SESSION_SECRET"] = "a-session-secret-for-the-tests-000001"
     worker = Process(["worker"], env, logs / "worker.log")
+    materialiser = Process(["materialise"], env, logs / "materialiser.log")
     stack = Stack(f"http://127.0.0.1:{settings.api_port}", env, logs, worker)
     try:
         stack.start_api()
@@ -96,6 +98,7 @@ def running_stack(settings: Settings, logs: Path, **env: str) -> Iterator[Stack]
         if stack.api is not None:
             stack.stop_api()
         assert worker.stop() == 0, worker.output()[-2000:]
+        assert materialiser.stop() == 0, materialiser.output()[-2000:]
 
 
 def now() -> str:
