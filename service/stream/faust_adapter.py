@@ -190,6 +190,7 @@ def bounded_stop_worker(app: Any, grace: float) -> Any:
         # mode.worker.Worker._schedule_shutdown (mode-streaming 0.7.1): called once per
         # signal, on the loop, before faust starts stopping.
         def _schedule_shutdown(self, signal: Any) -> None:
+            self.wijkwacht_signalled = True
             super()._schedule_shutdown(signal)
             timer = threading.Timer(grace, _exit_now, args=(grace,))
             timer.daemon = True

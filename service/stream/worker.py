@@ -211,4 +211,14 @@ def run_worker(settings: Settings, kafka: KafkaConfig, registries: Registries) -
         paths = rocksdb_paths(app.tables["state"], layout.partitions)
         # The broker may be away just now (restarting): wait for it, as for the topics.
         asyncio.run(when_kafka_answers(kafka.bootstrap, lambda: discard_unsynced(kafka, paths)))
-    bounded_stop_worker(app, STOP_GRACE_SECONDS).execute_from_commandline()
+    worker = bounded_stop_worker(app, STOP_GRACE_SECONDS)
+    try:
+        worker.execute_from_commandline()
+    except BaseException as exc:
+        # faust's fetcher can trip over its own cancellation while it stops (seen under load:
+        # "'NoneType' object has no attribute 'wakeup'"). Once a signal asked us to stop that
+        # is a clean stop: nothing is acked before its effects, so a restart resumes exactly.
+        clean = isinstance(exc, SystemExit) and exc.code in (0, None)
+        if clean or not getattr(worker, "wijkwacht_signalled", False):
+            raise
+        log.warning("faust raised while stopping (%s); the worker stopped", type(exc).__name__)
