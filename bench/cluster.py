@@ -24,11 +24,9 @@ import time
 from typing import Any
 
 import httpx
-from aiokafka.admin import AIOKafkaAdminClient
 
 from bench.common import (
     bench_settings,
-    client_options,
     cpu_seconds,
     distinct_incidents,
     local_broker,
@@ -39,7 +37,6 @@ from bench.worker_throughput import committed
 from service.bootstrap import Wiring
 from service.devtools.broker import LocalBroker
 from service.kafka.topics import Topics
-from service.settings import Settings
 from tests import factories
 from tests.support import Process, free_port, settings_env, wait_until
 
@@ -120,8 +117,7 @@ def leader_kill(broker: LocalBroker, data: Any) -> dict[str, Any]:
         poster.start()
         time.sleep(5)
         topic = Topics(settings.namespace).input("handhaving-app")
-        leader = asyncio.run(_leader(settings, topic))
-        node = next(n for n in broker.nodes if n.id == leader)
+        node = broker.leader_of(topic)
         killed = time.monotonic()
         broker.kill_node(node)
         time.sleep(15)
@@ -144,16 +140,6 @@ def leader_kill(broker: LocalBroker, data: Any) -> dict[str, Any]:
         "longest_request_s": round(max(during, default=0.0), 1),
         "statuses": sorted({str(s) for _, _, s in answers}),
     }
-
-
-async def _leader(settings: Settings, topic: str) -> int:
-    admin = AIOKafkaAdminClient(**client_options(settings))
-    await admin.start()
-    try:
-        found = await admin.describe_topics([topic])
-    finally:
-        await admin.close()
-    return int(found[0]["partitions"][0]["leader"])
 
 
 def _ready(base: str) -> bool:

@@ -323,6 +323,21 @@ class LocalBroker:
         codes = [self.stop_node(node, timeout) for node in self.nodes]
         return codes[0]
 
+    def leader_of(self, topic: str, partition: int = 0) -> Node:
+        """The node that leads `partition` of `topic` now (the fault tests kill it)."""
+
+        async def describe() -> int:
+            admin = AIOKafkaAdminClient(**self.client_options(), request_timeout_ms=10000)
+            await admin.start()
+            try:
+                found = await admin.describe_topics([topic])
+            finally:
+                await admin.close()
+            return int(found[0]["partitions"][partition]["leader"])
+
+        leader = _run_to_end(describe())
+        return next(node for node in self.nodes if node.id == leader)
+
     def stop_node(self, node: Node, timeout: float = 30.0) -> int | None:
         process = node.process
         if process is None or process.poll() is not None:

@@ -26,7 +26,6 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient
 
 from service.devtools.broker import LocalBroker
 from service.devtools.kafkatools import java_command, run_tool
@@ -138,20 +137,6 @@ def batches_of(events: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return batches
 
 
-def leader_of(local: LocalBroker, topic: str) -> Node:
-    async def describe() -> int:
-        admin = AIOKafkaAdminClient(**local.client_options(), request_timeout_ms=10000)
-        await admin.start()
-        try:
-            found = await admin.describe_topics([topic])
-        finally:
-            await admin.close()
-        return int(found[0]["partitions"][0]["leader"])
-
-    leader = asyncio.run(describe())
-    return next(node for node in local.nodes if node.id == leader)
-
-
 def active_controller(local: LocalBroker) -> Node:
     output = run_tool(
         java_command(
@@ -227,7 +212,7 @@ def test_exact_on_three_brokers_under_broker_controller_and_process_faults(
         # (a) the leader of an input partition, SIGKILLed, back after 5 s
         fault(
             "input leader SIGKILLed",
-            lambda: _do(local.kill_node, leader_of(local, input_topic)),
+            lambda: _do(local.kill_node, local.leader_of(input_topic)),
             lambda node: _back(local, node),
             5.0,
         )
