@@ -1,6 +1,6 @@
 """CPU cost of the worker's batch processor per event, without Kafka or faust.
 
-    PYTHONPATH=. .venv/bin/python -m bench.processor --events 50000
+    PYTHONPATH=. .venv/bin/python -m bench.processor --events 50000 --sealed both
 
 Builds binary-mode records as the producers write them: mostly new incidents of all three
 kinds, with some higher revisions, withdrawals and retries (the same record again). Runs
@@ -8,6 +8,8 @@ kinds, with some higher revisions, withdrawals and retries (the same record agai
 an in-memory state table that receives each batch's writes. Prints µs/event and events/s of
 the best of `--repeat` runs (a fresh state each run), in CPU time of this process: the
 benchmark machines are shared, and wall time would count the time other work holds the core.
+`--sealed` says whether the records carry the API's seal (the worker's fast path) or not (a
+field system producing to Kafka itself: validated in full).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Iterator
 from bench.common import REGISTRIES, Record, distinct_incidents
 from events.binding import to_kafka
 from events.models import parse_event
+from events.seal import Seal
 from service.stream.processing import BatchProcessor
 from service.stream.processing import Record as InputRecord
 from tests import factories
@@ -58,7 +61,12 @@ def follow_ups(count: int, seed: int) -> Iterator[Record]:
         yield to_kafka(parse_event(raw, REGISTRIES))
 
 
-def build_records(events: int, partitions: int, seed: int = 1) -> list[InputRecord]:
+SEAL = Seal(b"bench-seal-key-0123456789abcdef")
+
+
+def build_records(
+    events: int, partitions: int, seed: int = 1, seal: Seal | None = None
+) -> list[InputRecord]:
     """`events` records with offsets per partition; 80% new incidents, the rest follow-ups
     and retries, follow-ups after what they follow."""
     new = list(distinct_incidents(events * 8 // 10, seed=seed))
@@ -73,14 +81,18 @@ def build_records(events: int, partitions: int, seed: int = 1) -> list[InputReco
         partition = zlib.crc32(key) % partitions
         lane = dict(headers)["ce_source"].decode().rsplit(":systeem:", 1)[1]
         offset = next_offset.get((lane, partition), 0)
+        if seal is not None:
+            headers = [*headers, seal.header(headers, value)]
         records.append(InputRecord(key, value, headers, partition, offset, lane))
         next_offset[(lane, partition)] = offset + 1
     return records
 
 
-def run_once(records: list[InputRecord], batch_size: int) -> tuple[float, dict[str, int]]:
+def run_once(
+    records: list[InputRecord], batch_size: int, seal: Seal | None
+) -> tuple[float, dict[str, int]]:
     state = MemoryState()
-    processor = BatchProcessor(REGISTRIES, state)
+    processor = BatchProcessor(REGISTRIES, state, seal)
     outcomes: dict[str, int] = {}
     started = time.process_time()
     for start in range(0, len(records), batch_size):
@@ -98,14 +110,19 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--partitions", type=int, default=12)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--sealed", choices=("yes", "no", "both"), default="both")
     args = parser.parse_args()
-    records = build_records(args.events, args.partitions)
-    best, outcomes = min(
-        (run_once(records, args.batch) for _ in range(args.repeat)), key=lambda run: run[0]
-    )
-    per_event = best / len(records) * 1e6
-    print(f"events: {len(records)} in batches of {args.batch}, outcomes {dict(outcomes)}")
-    print(f"processor: {per_event:.1f} µs/event, {len(records) / best:,.0f} events/s (best)")
+    for sealed in ("yes", "no") if args.sealed == "both" else (args.sealed,):
+        seal = SEAL if sealed == "yes" else None
+        records = build_records(args.events, args.partitions, seal=seal)
+        best, outcomes = min(
+            (run_once(records, args.batch, seal) for _ in range(args.repeat)),
+            key=lambda run: run[0],
+        )
+        per_event = best / len(records) * 1e6
+        path = "sealed (fast path)" if seal else "not sealed (validated in full)"
+        print(f"{path}: {len(records)} events in batches of {args.batch}, {dict(outcomes)}")
+        print(f"  processor: {per_event:.1f} µs/event, {len(records) / best:,.0f} events/s (best)")
 
 
 if __name__ == "__main__":

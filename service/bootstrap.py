@@ -9,10 +9,14 @@ settings.
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from events.registry import Registries, load_registries
+from events.seal import KEY_BYTES, Seal
 from service.kafka.clientfile import kafka_config_for
 from service.kafka.config import KafkaConfig
 from service.kafka.retry import kafka_answers
@@ -56,6 +60,17 @@ class Wiring:
         return self._kafka[principal]
 
     @cached_property
+    def seal(self) -> Seal:
+        """The seal the API puts on what it writes and the workers check: from
+        WIJKWACHT_SEAL_KEY, else from `<data dir>/seal.key`, made by the first process to need
+        it. Processes that do not share the key still count exactly; the workers then
+        validate every record in full (`wijkwacht_worker_records_read_total{path}` shows it)."""
+        given = self.settings.seal_key
+        if given is not None:
+            return Seal(given.get_secret_value().encode())
+        return Seal(local_seal_key(self.settings.data_dir / "seal.key"))
+
+    @cached_property
     def engine(self) -> Engine:
         from storage.engine import make_engine
 
@@ -93,7 +108,7 @@ class Wiring:
 
         live = LiveView(self.kafka(LIVE_PRINCIPAL))
         writer = EventWriter(
-            self.kafka(API_PRINCIPAL), transactional=self.settings.api_transactions
+            self.kafka(API_PRINCIPAL), transactional=self.settings.api_transactions, seal=self.seal
         )
         parts = ApiParts(
             repository=self.repository,
@@ -108,7 +123,7 @@ class Wiring:
         """Run one stream-processing worker until it is stopped."""
         from service.stream.worker import run_worker
 
-        run_worker(self.settings, self.kafka(WORKER_PRINCIPAL), self.registries)
+        run_worker(self.settings, self.kafka(WORKER_PRINCIPAL), self.registries, self.seal)
 
     def run_materialiser(self) -> None:
         """Run one materialiser, the changelog into the store, until it is stopped."""
@@ -126,3 +141,20 @@ class Wiring:
     def close(self) -> None:
         if "engine" in self.__dict__:
             self.engine.dispose()
+
+
+def local_seal_key(path: Path) -> bytes:
+    """The key in `path`, which the first caller creates (readable by its owner only); every
+    later caller, in any process on this host, reads the same."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(KEY_BYTES))
+    key = path.read_text().strip()
+    if not key:  # another process created it this instant and has not written it yet
+        raise RuntimeError(f"{path} is empty: remove it, or set WIJKWACHT_SEAL_KEY")
+    return key.encode()

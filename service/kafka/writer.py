@@ -14,6 +14,7 @@ from aiokafka.errors import KafkaError
 
 from events.binding import to_kafka
 from events.models import Event
+from events.seal import Seal
 from service.kafka.config import KafkaConfig
 from service.kafka.errors import KafkaUnavailable
 
@@ -76,8 +77,11 @@ class EventWriter:
     COMMITTERS = 2
     MAX_EVENTS = 5000  # per transaction: five full batches
 
-    def __init__(self, kafka: KafkaConfig, *, transactional: bool = True) -> None:
+    def __init__(
+        self, kafka: KafkaConfig, *, transactional: bool = True, seal: Seal | None = None
+    ) -> None:
         self._kafka = kafka
+        self._seal = seal  # marks each record as validated here (events/seal.py)
         self._topics = kafka.topics
         self._transactional = transactional  # see Settings.api_transactions
         self._instance = uuid.uuid4().hex[:12]
@@ -171,6 +175,8 @@ class EventWriter:
 
     async def _send(self, producer: AIOKafkaProducer, event: Event) -> asyncio.Future[Any]:
         key, value, headers = to_kafka(event)
+        if self._seal is not None:
+            headers.append(self._seal.header(headers, value))
         topic = self._topics.input(event.field_system)  # the sender's: the API checked it
         future: asyncio.Future[Any] = await producer.send(topic, value, key=key, headers=headers)
         return future

@@ -104,6 +104,9 @@ class Settings(BaseSettings):
     # Signs the dashboard's session cookie; unset: a random secret per process (sessions end
     # with it, and several API processes behind one address need one secret).
     session_secret: SecretStr | None = None
+    # Seals what the API writes, so that workers read it without validating it again
+    # (events/seal.py); the API and every worker need the same. Unset: <data dir>/seal.key.
+    seal_key: SecretStr | None = Field(default=None, min_length=16)
     session_hours: int = Field(default=8, ge=1, le=24 * 7)
     # People sign in with the municipality's OpenID Connect provider (docs/roles/README.md):
     # its issuer URL exactly as its tokens name it, this API's client there, the audience of
@@ -129,7 +132,6 @@ class Settings(BaseSettings):
     worker_metrics_port: int = Field(default=9102, ge=0, le=65000)
     # Each materialiser serves its metrics on the first free port from this one (0: none).
     materialiser_metrics_port: int = Field(default=9122, ge=0, le=65000)
-    # Room for a full batch: 1,000 events at the edge's largest take about 1.2 MB, indented.
     # Requests per second per field system on average, and at once (a batch is one request);
     # `name:rate:burst,...` overrides them per system. Beyond: 429 with Retry-After.
     rate_limit: float = Field(default=50.0, gt=0)
@@ -140,7 +142,7 @@ class Settings(BaseSettings):
     sse_max_per_credential: int = Field(default=10, ge=1)  # of them, per reader or session
     # Open data (GET /v1/open/totals): cells counting fewer incidents are shown as `<N`.
     open_data_threshold: int = Field(default=5, ge=1, le=1000)
-    max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)  # a full batch is ~1.2 MB
     # Each POST /v1/events body in one Kafka transaction, so that no reader of committed
     # records ever sees part of it. Off only for a Kafka-compatible service without
     # transactions: then a 503 may leave part of a batch written (a retry is still safe).

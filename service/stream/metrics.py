@@ -17,6 +17,13 @@ EVENTS_PROCESSED = Counter(
     "rejected)",
     ["outcome"],
 )
+RECORDS_READ = Counter(
+    "wijkwacht_worker_records_read",
+    "Input records read, by path: sealed (validated by the API, read on the fast path), "
+    "validated (in full: produced to Kafka directly, or the API's seal key differs), "
+    "sealed-unreadable (sealed, yet not as this worker reads them; validated in full too)",
+    ["path"],
+)
 DEAD_LETTERED = Counter(
     "wijkwacht_worker_dead_letters", "Records sent to the dead-letter topic", ["reason"]
 )

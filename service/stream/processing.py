@@ -12,10 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
-from events.binding import from_kafka
 from events.errors import InvalidEvent
-from events.models import Withdrawal, camera_wijk
 from events.registry import Registries
+from events.seal import Seal
 from service.domain.counting import (
     Cell,
     Decision,
@@ -23,7 +22,6 @@ from service.domain.counting import (
     Outcome,
     apply_delta,
     apply_revision,
-    revision_of,
 )
 from service.kafka.changelog import (
     cell_key,
@@ -33,6 +31,7 @@ from service.kafka.changelog import (
     encode_incident,
     incident_key,
 )
+from service.stream.reading import Reader
 
 log = logging.getLogger(__name__)
 Headers = list[tuple[str, bytes]]
@@ -82,14 +81,15 @@ class BatchResult:
     writes: list[tuple[int, bytes, bytes]] = field(default_factory=list)
     rejections: list[tuple[Record, Rejection]] = field(default_factory=list)
     outcomes: Counter[str] = field(default_factory=Counter)
+    reads: Counter[str] = field(default_factory=Counter)  # records per path (stream/reading)
 
 
 class BatchProcessor:
     """Applies the counting rules to a batch; each state key is read and written once per
     batch, whatever the number of events touching it."""
 
-    def __init__(self, registries: Registries, state: StateView) -> None:
-        self._registries = registries
+    def __init__(self, registries: Registries, state: StateView, seal: Seal | None = None) -> None:
+        self._reader = Reader(registries, seal)
         self._state = state
 
     def process(self, records: Sequence[Record]) -> BatchResult:
@@ -105,6 +105,7 @@ class BatchProcessor:
                 result.outcomes["rejected"] += 1
             else:
                 result.outcomes[outcome.value] += 1
+        result.reads = self._reader.take_paths()
         for key in changed_cells:
             partition, cell = cells[key]
             assert cell is not None
@@ -153,21 +154,20 @@ class BatchProcessor:
     ) -> Decided | Rejection:
         """What a record changes, without changing anything yet (reads are cached)."""
         try:
-            event = from_kafka(record.value, record.headers, self._registries)
+            reading = self._reader.read(record.value, record.headers)
         except InvalidEvent as exc:
             return Rejection("invalid", "; ".join(f"{e.field}: {e.message}" for e in exc.errors))
-        if event.field_system != record.lane:
+        if reading.field_system != record.lane:
             return Rejection(
                 "forbidden-source",
-                f"source: {event.source} is not field system {record.lane}, whose topic this "
+                f"source: {reading.source} is not field system {record.lane}, whose topic this "
                 "is; a field system may only report its own incidents",
             )
-        if record.key != event.incident_key.encode():
+        if record.key != (reading.source + reading.subject).encode():
             return Rejection("wrong-key", "key: must be source + subject of the event")
         partition, offset, lane = record.partition, record.offset, record.lane
-        wijk = "" if isinstance(event.data, Withdrawal) else camera_wijk(event, self._registries)
-        revision = revision_of(event, wijk)
-        ikey = incident_key(event.source, event.subject)
+        revision = reading.revision
+        ikey = incident_key(reading.source, reading.subject)
         if ikey not in incidents:
             incidents[ikey] = (partition, self._read(partition, ikey, decode_incident))
         decision = apply_revision(incidents[ikey][1], revision, offset)

@@ -21,6 +21,7 @@ import faust
 from faust.types import StreamT
 
 from events.registry import Registries
+from events.seal import Seal
 from service.kafka.config import KafkaConfig
 from service.kafka.errors import TopicError
 from service.kafka.retry import when_kafka_answers
@@ -75,7 +76,11 @@ class WorkerSlot:
 
 
 def build_worker_app(
-    settings: Settings, kafka: KafkaConfig, registries: Registries, layout: Layout
+    settings: Settings,
+    kafka: KafkaConfig,
+    registries: Registries,
+    layout: Layout,
+    seal: Seal | None = None,
 ) -> faust.App:
     """The faust app of one worker process (no module-level app): the batch path into the
     counting rules and the state table. The store is the materialiser's (its own process,
@@ -129,7 +134,7 @@ def build_worker_app(
     )
     store = local_store(state, settings.worker_store)
     table_state = StateTable(store, aiokafka_producer(app), topics.state)
-    processor = BatchProcessor(registries, table_state)
+    processor = BatchProcessor(registries, table_state, seal)
 
     async def process(messages: list[Any]) -> None:
         records = [
@@ -149,6 +154,8 @@ def build_worker_app(
         metrics.BATCH_SIZE.observe(len(messages))
         for outcome, count in result.outcomes.items():
             metrics.EVENTS_PROCESSED.labels(outcome).inc(count)
+        for path, count in result.reads.items():
+            metrics.RECORDS_READ.labels(path).inc(count)
         for record, rejection in result.rejections:
             log.warning(
                 "rejected %s[%d]@%d: %s",
@@ -194,7 +201,9 @@ def serve_metrics(settings: Settings, slot: WorkerSlot) -> None:
     log.info("worker metrics at http://%s:%d/metrics", settings.api_host, port)
 
 
-def run_worker(settings: Settings, kafka: KafkaConfig, registries: Registries) -> None:
+def run_worker(
+    settings: Settings, kafka: KafkaConfig, registries: Registries, seal: Seal | None = None
+) -> None:
     """Entry point of `wijkwacht worker`: check (or, where allowed, create) the topics, run
     faust until stopped."""
     layout = asyncio.run(when_kafka_answers(kafka.bootstrap, lambda: ensure_topics(kafka)))
@@ -205,7 +214,7 @@ def run_worker(settings: Settings, kafka: KafkaConfig, registries: Registries) -
             "(`wijkwacht acl apply`)"
         )
     log.info("input topics: %s", ", ".join(layout.inputs))
-    app = build_worker_app(settings, kafka, registries, layout)
+    app = build_worker_app(settings, kafka, registries, layout, seal)
     serve_metrics(settings, app.wijkwacht_slot)  # type: ignore[attr-defined]
     if settings.worker_store == "rocksdb":
         paths = rocksdb_paths(app.tables["state"], layout.partitions)

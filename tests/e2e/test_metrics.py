@@ -75,6 +75,10 @@ def test_api_and_worker_metrics_follow_the_traffic(settings: Settings, tmp_path:
         worker_side = wait_until(worker_done, timeout=60, what="the worker's metrics")
         assert worker_side[("wijkwacht_worker_dead_letters_total", (("reason", "invalid"),))] == 1
         assert worker_side[("wijkwacht_processing_latency_seconds_count", ())] == 3
+        # The API's two records were read on the fast path; the one produced directly was not.
+        read = {"sealed": 2, "validated": 1}
+        for path, count in read.items():
+            assert worker_side[("wijkwacht_worker_records_read_total", (("path", path),))] == count
 
         def stored() -> dict | None:
             found = samples(store_metrics) if _answers(store_metrics) else {}

@@ -76,7 +76,9 @@ def test_variables_are_settings_and_parse() -> None:
         # start when a required `${NAME:?message}` is unset: give those a value here
         values = {
             k.removeprefix("WIJKWACHT_").lower(): re.sub(
-                r"\$\{\w+:\?[^}]*\}", "a-password", re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", v)
+                r"\$\{\w+:\?[^}]*\}",
+                "a-long-secret-0123456789",
+                re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", v),
             )
             for k, v in env.items()
         }
@@ -103,6 +105,8 @@ def test_no_password_is_written_in_the_file() -> None:
     url = services["api"]["environment"]["WIJKWACHT_DATABASE_URL"]
     assert ":${POSTGRES_PASSWORD:?" in url
     assert services["api"]["environment"]["WIJKWACHT_API_KEYS"].startswith("${")
+    for name in ("api", "worker"):  # both need the same seal key, and it is required
+        assert services[name]["environment"]["WIJKWACHT_SEAL_KEY"].startswith("${WIJKWACHT_SEAL")
 
 
 def test_the_setup_secures_the_broker_and_gives_every_principal_a_client_file(

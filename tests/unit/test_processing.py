@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 import service.stream.processing as processing
+import service.stream.reading as reading
 from events.binding import to_kafka
 from events.models import parse_event
 from events.registry import load_registries
@@ -46,7 +47,7 @@ EVENTS = [
 def test_a_record_that_raises_is_dead_lettered_and_the_rest_counts(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    real = processing.revision_of
+    real = reading.revision_of
 
     def revision_of(event: Any, wijk: str) -> Any:
         if event.subject == "JW-BOOM":
@@ -55,7 +56,7 @@ def test_a_record_that_raises_is_dead_lettered_and_the_rest_counts(
 
     records = [record(e, n) for n, e in enumerate(EVENTS)]
     without = run([r for r in records if r.offset != 1])
-    monkeypatch.setattr(processing, "revision_of", revision_of)
+    monkeypatch.setattr(reading, "revision_of", revision_of)
     result = run(records)
     assert [(r.offset, j.code, j.detail) for r, j in result.rejections] == [
         (1, "processing-error", "OverflowError: date value out of range")
