@@ -17,6 +17,7 @@ from aiokafka import AIOKafkaProducer
 from events.binding import to_kafka
 from events.models import parse_event
 from events.registry import load_registries
+from events.seal import Seal
 from service.devtools.broker import LocalBroker
 from service.kafka.clientfile import kafka_config_for
 from service.kafka.topics import Topics
@@ -26,6 +27,10 @@ from tests.support import FIELD_SYSTEMS, Process, free_port, settings_env
 
 REGISTRIES = load_registries()
 Record = tuple[bytes, bytes, list[tuple[str, bytes]]]
+# The seal key of every benchmark's API and workers: records are produced as the API writes
+# them, sealed (the worker's fast path), unless a benchmark says otherwise.
+BENCH_SEAL_KEY = "bench-seal-key-0123456789abcdef"
+BENCH_SEAL = Seal(BENCH_SEAL_KEY.encode())
 
 
 @contextmanager
@@ -48,8 +53,11 @@ def local_broker(secure: bool = False, brokers: int = 1) -> Iterator[tuple[Local
         broker.stop()
 
 
-def distinct_incidents(count: int, seed: int = 1) -> Iterator[Record]:
-    """`count` events, each a new incident, of all three kinds, in binary mode."""
+def distinct_incidents(
+    count: int, seed: int = 1, seal: Seal | None = BENCH_SEAL
+) -> Iterator[Record]:
+    """`count` events, each a new incident, of all three kinds, in binary mode, as the API
+    writes them: with its seal, unless `seal` is None (a field system producing directly)."""
     rnd = random.Random(seed)
     wijken = sorted(REGISTRIES.wijk_codes())
     categories = sorted(REGISTRIES.category_codes("handhavingsmelding"))
@@ -67,7 +75,10 @@ def distinct_incidents(count: int, seed: int = 1) -> Iterator[Record]:
                 occurred_at=f"2022-{1 + n % 12:02d}-{day:02d}T10:00:00+01:00",
             )
         raw["id"] = f"bench-{seed}-{n}"
-        yield to_kafka(parse_event(raw, REGISTRIES))
+        key, value, headers = to_kafka(parse_event(raw, REGISTRIES))
+        if seal is not None:
+            headers.append(seal.header(headers, value))
+        yield key, value, headers
 
 
 async def _produce(
@@ -144,6 +155,7 @@ def bench_settings(broker: LocalBroker, data: Path, namespace: str, **extra: Any
         "kafka_field_systems": FIELD_SYSTEMS,
         "namespace": namespace,
         "data_dir": data / "var",
+        "seal_key": BENCH_SEAL_KEY,
         "database_url": f"sqlite:///{data / 'store.sqlite3'}",
         "worker_metrics_port": 0,
         "materialiser_metrics_port": 0,

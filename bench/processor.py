@@ -20,7 +20,7 @@ import time
 import zlib
 from collections.abc import Iterator
 
-from bench.common import REGISTRIES, Record, distinct_incidents
+from bench.common import BENCH_SEAL, REGISTRIES, Record, distinct_incidents
 from events.binding import to_kafka
 from events.models import parse_event
 from events.seal import Seal
@@ -61,15 +61,12 @@ def follow_ups(count: int, seed: int) -> Iterator[Record]:
         yield to_kafka(parse_event(raw, REGISTRIES))
 
 
-SEAL = Seal(b"bench-seal-key-0123456789abcdef")
-
-
 def build_records(
     events: int, partitions: int, seed: int = 1, seal: Seal | None = None
 ) -> list[InputRecord]:
     """`events` records with offsets per partition; 80% new incidents, the rest follow-ups
     and retries, follow-ups after what they follow."""
-    new = list(distinct_incidents(events * 8 // 10, seed=seed))
+    new = list(distinct_incidents(events * 8 // 10, seed=seed, seal=None))
     later = list(follow_ups(events // 10, seed=seed))
     rnd = random.Random(seed)
     mixed = new + later
@@ -113,7 +110,7 @@ def main() -> None:
     parser.add_argument("--sealed", choices=("yes", "no", "both"), default="both")
     args = parser.parse_args()
     for sealed in ("yes", "no") if args.sealed == "both" else (args.sealed,):
-        seal = SEAL if sealed == "yes" else None
+        seal = BENCH_SEAL if sealed == "yes" else None
         records = build_records(args.events, args.partitions, seal=seal)
         best, outcomes = min(
             (run_once(records, args.batch, seal) for _ in range(args.repeat)),

@@ -221,6 +221,8 @@ def settings_env(settings: object) -> dict[str, str]:
         env["WIJKWACHT_ADMIN_KEYS"] = settings.admin_keys.get_secret_value()
     if settings.reader_keys:
         env["WIJKWACHT_READER_KEYS"] = settings.reader_keys.get_secret_value()
+    if settings.seal_key:
+        env["WIJKWACHT_SEAL_KEY"] = settings.seal_key.get_secret_value()
     for name in ("issuer", "client_id", "audience", "scopes", "roles_claim", "role_names"):
         if (value := getattr(settings, f"oidc_{name}")) is not None:
             env[f"WIJKWACHT_OIDC_{name.upper()}"] = value

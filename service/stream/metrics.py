@@ -29,7 +29,8 @@ DEAD_LETTERED = Counter(
 )
 PROCESSING_LATENCY = Histogram(
     "wijkwacht_processing_latency_seconds",
-    "From an input record's Kafka timestamp to its effects being written to the changelog",
+    "Per batch, from its oldest input record's Kafka timestamp to the batch's effects being "
+    "written to the changelog",
     buckets=LATENCY_BUCKETS,
 )
 BATCH_SIZE = Histogram(
