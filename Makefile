@@ -11,9 +11,10 @@ PG_BINDIR   := $(firstword $(wildcard /usr/lib/postgresql/*/bin))
 SUDO        := $(if $(filter 0,$(shell id -u)),,sudo)
 APT_UPDATED := .cache/.apt-updated
 IDP_STAMP   := tests/idp/node_modules/.installed
+PEER_VENV   := .cache/bench/peer-venv
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format deps kafka java postgres chromium idp clean help
+.PHONY: run test lint format deps kafka java postgres chromium idp bench-peer clean help
 
 help:
 	@echo "make run    run broker, worker and API on the embedded defaults"
@@ -79,6 +80,14 @@ $(IDP_STAMP): tests/idp/package.json tests/idp/package-lock.json
 		{ $(MAKE) --no-print-directory $(APT_UPDATED) && \
 		  $(SUDO) apt-get install -y --no-install-recommends nodejs npm; }
 	npm ci --prefix tests/idp --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The peer of bench/peer.py (Quix Streams) in a virtual environment of its own.
+bench-peer: $(PEER_VENV)/.installed
+
+$(PEER_VENV)/.installed: bench/peer-requirements.txt
+	test -x $(PEER_VENV)/bin/python || $(PYTHON) -m venv $(PEER_VENV)
+	$(PEER_VENV)/bin/python -m pip install --quiet -r bench/peer-requirements.txt
 	touch $@
 
 $(APT_UPDATED):

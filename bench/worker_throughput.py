@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -75,33 +76,45 @@ async def committed(settings: Settings, group: str) -> int:
 def run(events: int, partitions: int, secure: bool) -> dict[str, Any]:
     with local_broker(secure) as (broker, data):
         settings = bench_settings(broker, data, "bench", topic_partitions=partitions)
-        topics = Topics(settings.namespace)
         layout = asyncio.run(Wiring(settings).ensure_topics())
         records = list(distinct_incidents(events))
         produce_seconds = produce(settings, records)
         ceiling = asyncio.run(raw_ceiling(settings, layout.inputs, events))
 
-        worker = start_worker(settings, data / "worker.log")
-        try:
-            started, cpu_started = time.perf_counter(), cpu_seconds(worker.pid)
-            while asyncio.run(committed(settings, topics.worker_group)) < events:
-                time.sleep(0.1)
-            elapsed = time.perf_counter() - started
-            cpu = cpu_seconds(worker.pid) - cpu_started
-            rss = peak_rss_mib(worker.pid)
-        finally:
-            worker.stop()
+        worker = measure_worker(settings, events, data / "worker.log")
     return {
         "kafka": "SASL_SSL (SCRAM-SHA-512), ACLs" if secure else "PLAINTEXT",
         "events": events,
         "partitions": partitions,
         "produce_events_per_s": round(events / produce_seconds),
         "raw_ceiling_events_per_s": round(ceiling),
-        "worker_events_per_s": round(events / elapsed),
-        "worker_events_per_cpu_s": round(events / cpu),
-        "ratio_to_ceiling": round(events / elapsed / ceiling, 3),
-        "worker_cpu_s": round(cpu, 1),
-        "worker_peak_rss_mib": round(rss),
+        "worker_events_per_s": worker["events_per_s"],
+        "worker_events_per_cpu_s": worker["events_per_cpu_s"],
+        "ratio_to_ceiling": round(worker["events_per_s"] / ceiling, 3),
+        "worker_cpu_s": worker["cpu_s"],
+        "worker_peak_rss_mib": worker["peak_rss_mib"],
+    }
+
+
+def measure_worker(settings: Settings, events: int, log: Path) -> dict[str, Any]:
+    """One `wijkwacht worker` over the input, from ready until its committed offsets reach
+    `events`: events/s, events per CPU second, CPU seconds and peak RSS."""
+    worker = start_worker(settings, log)
+    try:
+        started, cpu_started = time.perf_counter(), cpu_seconds(worker.pid)
+        group = Topics(settings.namespace).worker_group
+        while asyncio.run(committed(settings, group)) < events:
+            time.sleep(0.1)
+        elapsed = time.perf_counter() - started
+        cpu = cpu_seconds(worker.pid) - cpu_started
+        rss = peak_rss_mib(worker.pid)
+    finally:
+        worker.stop()
+    return {
+        "events_per_s": round(events / elapsed),
+        "events_per_cpu_s": round(events / cpu),
+        "cpu_s": round(cpu, 1),
+        "peak_rss_mib": round(rss),
     }
 
 

@@ -2,9 +2,9 @@
 the edge, so that the worker may read it without validating it again (docs/design.md, "The
 worker's fast path").
 
-A seal is an HMAC-SHA256 over what the worker reads of a binary-mode record: the `ce_id`,
-`ce_source`, `ce_type`, `ce_subject` and `ce_time` headers and the value, each preceded by its
-length so that no two records share a message. The key is held by the API and the workers
+A seal is a keyed BLAKE2b hash (a MAC, RFC 7693; a third of HMAC-SHA256's cost here) over what
+the worker reads of a binary-mode record: the `ce_id`, `ce_source`, `ce_type`, `ce_subject` and
+`ce_time` headers and the value, after their lengths, so that no two records share a message. The key is held by the API and the workers
 only (WIJKWACHT_SEAL_KEY). A field system that produces to Kafka directly cannot make one, so
 its records are validated in full; so is every record whose seal does not hold (another key,
 a changed header or value). A sealed record copied to another field system's topic is still
@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import struct
 from collections.abc import Mapping, Sequence
 
 SEAL_HEADER = "wijkwacht-seal"
 SEALED_HEADERS = ("ce_id", "ce_source", "ce_type", "ce_subject", "ce_time")
 KEY_BYTES = 32
+_LENGTHS = struct.Struct(f">{len(SEALED_HEADERS) + 1}I")
 
 
 class Seal:
@@ -28,13 +30,17 @@ class Seal:
     def __init__(self, key: bytes) -> None:
         if len(key) < 16:
             raise ValueError("a seal key needs at least 16 bytes")
-        self._key = key
+        # BLAKE2b takes keys up to 64 bytes: a longer secret is hashed down to one.
+        mac_key = key if len(key) <= 64 else hashlib.blake2b(key).digest()
+        self._keyed = hashlib.blake2b(key=mac_key, digest_size=16)  # copied for each record
 
     def _mac(self, headers: Mapping[str, bytes], value: bytes) -> bytes:
         parts = [headers[name] for name in SEALED_HEADERS]
         parts.append(value)
-        message = b"".join(len(part).to_bytes(4, "big") + part for part in parts)
-        return hmac.digest(self._key, message, hashlib.sha256)
+        mac = self._keyed.copy()
+        mac.update(_LENGTHS.pack(*map(len, parts)))
+        mac.update(b"".join(parts))
+        return mac.digest()
 
     def header(self, headers: Sequence[tuple[str, bytes]], value: bytes) -> tuple[str, bytes]:
         """The seal header of a record the API has validated."""

@@ -76,19 +76,7 @@ def _cells(kind: str, category: str, wijk: str, periods: Periods) -> tuple[CellK
     return tuple(CellKey(kind, category, wijk, scope, periods.label(scope)) for scope in SCOPES)
 
 
-Stamp = dict[str, int]  # input lane → offset of its last record applied; never changed in place
-
-
-def applied(stamp: Stamp, lane: str, offset: int) -> bool:
-    """Whether the record at `offset` of `lane` is reflected in a value with this stamp."""
-    return stamp.get(lane, -1) >= offset
-
-
-def advanced(stamp: Stamp, lane: str, offset: int) -> Stamp:
-    """The stamp of a value once the record at `offset` of `lane` has changed it."""
-    if len(stamp) == 1 and lane in stamp:  # the common case: one lane
-        return {lane: offset}
-    return {**stamp, lane: offset}
+Stamp = dict[str, int]  # input lane → offset of its last record applied
 
 
 MAX_VERSION = 2**63 - 1  # a signed 64-bit column holds it, as it holds a Kafka offset
@@ -173,14 +161,36 @@ def contribution_deltas(
     return {key: delta for key, delta in deltas.items() if delta}
 
 
-def apply_delta(cell: Cell | None, delta: Figures, lane: str, offset: int) -> Cell | None:
-    """The cell after `delta` from `offset` of input `lane`, or None if that record was
-    applied already."""
-    if cell is None:
-        return Cell(delta, {lane: offset})
-    if applied(cell.stamp, lane, offset):
-        return None
-    return Cell(cell.figures + delta, advanced(cell.stamp, lane, offset))
+class Tally:
+    """A cell's value while a batch changes it. Mutable, so that the events of a batch that
+    touch one cell add to one object instead of each building a new cell; the batch writes
+    its final value once. Its stamp is its own copy, changed in place."""
+
+    __slots__ = ("amount_cents", "changed", "count", "illegal_fireworks_cents", "stamp")
+
+    def __init__(self, cell: Cell | None) -> None:
+        figures, stamp = (ZERO, {}) if cell is None else cell
+        self.count, self.amount_cents, self.illegal_fireworks_cents = figures
+        self.stamp: Stamp = dict(stamp)
+        self.changed = False
+
+    def applies(self, lane: str, offset: int) -> bool:
+        """Whether the record at `offset` of `lane` is still to be applied (not reflected)."""
+        return self.stamp.get(lane, -1) < offset
+
+    def add(self, delta: Figures, lane: str, offset: int) -> None:
+        """Apply the change the record at `offset` of input `lane` makes (it `applies`)."""
+        count, amount, fireworks = delta
+        self.count += count
+        self.amount_cents += amount
+        self.illegal_fireworks_cents += fireworks
+        self.stamp[lane] = offset
+        self.changed = True
+
+    def cell(self) -> Cell:
+        return Cell(
+            Figures(self.count, self.amount_cents, self.illegal_fireworks_cents), self.stamp
+        )
 
 
 def revision_of(event: Event, wijk: str) -> Revision:

@@ -16,13 +16,13 @@ from events.errors import InvalidEvent
 from events.registry import Registries
 from events.seal import Seal
 from service.domain.counting import (
-    Cell,
     Decision,
     Incident,
     Outcome,
-    apply_delta,
+    Tally,
     apply_revision,
 )
+from service.domain.figures import Figures
 from service.kafka.changelog import (
     cell_key,
     decode_cell,
@@ -36,8 +36,10 @@ from service.stream.reading import Reader
 log = logging.getLogger(__name__)
 Headers = list[tuple[str, bytes]]
 T = TypeVar("T")
-# What one record changes: its outcome, its incident's new record, its cells' new values.
-Decided = tuple[Outcome, tuple[bytes, Incident] | None, dict[bytes, Cell]]
+# What one record changes: its outcome, its incident's new record, and per cell it changes
+# (a batch's tally of it) what it adds.
+Decided = tuple[Outcome, tuple[bytes, Incident] | None, list[tuple[Tally, Figures]]]
+Tallies = dict[bytes, tuple[int, Tally]]  # cell key → (partition, its value in this batch)
 
 
 class StateUnavailable(Exception):
@@ -94,22 +96,20 @@ class BatchProcessor:
 
     def process(self, records: Sequence[Record]) -> BatchResult:
         result = BatchResult()
-        cells: dict[bytes, tuple[int, Cell | None]] = {}
+        tallies: Tallies = {}
         incidents: dict[bytes, tuple[int, Incident | None]] = {}
-        changed_cells: set[bytes] = set()
         changed_incidents: set[bytes] = set()
         for record in records:
-            outcome = self._one(record, cells, incidents, changed_cells, changed_incidents)
+            outcome = self._one(record, tallies, incidents, changed_incidents)
             if isinstance(outcome, Rejection):
                 result.rejections.append((record, outcome))
                 result.outcomes["rejected"] += 1
             else:
                 result.outcomes[outcome.value] += 1
         result.reads = self._reader.take_paths()
-        for key in changed_cells:
-            partition, cell = cells[key]
-            assert cell is not None
-            result.writes.append((partition, key, encode_cell(cell)))
+        for key, (partition, tally) in tallies.items():
+            if tally.changed:
+                result.writes.append((partition, key, encode_cell(tally.cell())))
         for key in changed_incidents:
             partition, incident = incidents[key]
             assert incident is not None
@@ -119,16 +119,15 @@ class BatchProcessor:
     def _one(
         self,
         record: Record,
-        cells: dict[bytes, tuple[int, Cell | None]],
+        tallies: Tallies,
         incidents: dict[bytes, tuple[int, Incident | None]],
-        changed_cells: set[bytes],
         changed_incidents: set[bytes],
     ) -> Outcome | Rejection:
         """Apply one record, all of it or, if anything about it raises, nothing: a record that
         trips over a bug or a value out of range goes to the dead letters and the batch goes
         on. Only a failing state store stops the batch."""
         try:
-            decided = self._decide(record, cells, incidents)
+            decided = self._decide(record, tallies, incidents)
         except StateUnavailable:
             raise
         except Exception as exc:
@@ -136,10 +135,10 @@ class BatchProcessor:
             return Rejection("processing-error", f"{type(exc).__name__}: {exc}")
         if isinstance(decided, Rejection):
             return decided
-        outcome, incident, new_cells = decided
-        for ckey, cell in new_cells.items():
-            cells[ckey] = (record.partition, cell)
-            changed_cells.add(ckey)
+        outcome, incident, changes = decided
+        lane, offset = record.lane, record.offset
+        for tally, delta in changes:  # nothing here raises: all of the record or none of it
+            tally.add(delta, lane, offset)
         if incident is not None:
             ikey, value = incident
             incidents[ikey] = (record.partition, value)
@@ -147,10 +146,7 @@ class BatchProcessor:
         return outcome
 
     def _decide(
-        self,
-        record: Record,
-        cells: dict[bytes, tuple[int, Cell | None]],
-        incidents: dict[bytes, tuple[int, Incident | None]],
+        self, record: Record, tallies: Tallies, incidents: dict[bytes, tuple[int, Incident | None]]
     ) -> Decided | Rejection:
         """What a record changes, without changing anything yet (reads are cached)."""
         try:
@@ -166,23 +162,24 @@ class BatchProcessor:
         if record.key != (reading.source + reading.subject).encode():
             return Rejection("wrong-key", "key: must be source + subject of the event")
         partition, offset, lane = record.partition, record.offset, record.lane
-        revision = reading.revision
         ikey = incident_key(reading.source, reading.subject)
         if ikey not in incidents:
             incidents[ikey] = (partition, self._read(partition, ikey, decode_incident))
-        decision = apply_revision(incidents[ikey][1], revision, offset)
+        decision = apply_revision(incidents[ikey][1], reading.revision, offset)
         if decision.outcome in (Outcome.CONFLICT_KIND, Outcome.CONFLICT_REVISION):
             return Rejection(decision.outcome.value, _conflict_detail(decision))
-        new_cells: dict[bytes, Cell] = {}
+        changes: list[tuple[Tally, Figures]] = []
         for where, delta in decision.deltas.items():
             ckey = cell_key(partition, where)
-            if ckey not in cells:
-                cells[ckey] = (partition, self._read(partition, ckey, decode_cell))
-            cell = apply_delta(cells[ckey][1], delta, lane, offset)
-            if cell is not None:
-                new_cells[ckey] = cell
+            found = tallies.get(ckey)
+            if found is None:
+                found = (partition, Tally(self._read(partition, ckey, decode_cell)))
+                tallies[ckey] = found
+            tally = found[1]
+            if tally.applies(lane, offset):
+                changes.append((tally, delta))
         incident = None if decision.incident is None else (ikey, decision.incident)
-        return decision.outcome, incident, new_cells
+        return decision.outcome, incident, changes
 
     def _read(self, partition: int, key: bytes, decode: Callable[[bytes], T]) -> T | None:
         """A state value. A store that cannot be read stops the batch; a value that cannot be

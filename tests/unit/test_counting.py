@@ -17,7 +17,7 @@ from service.domain.counting import (
     Incident,
     Outcome,
     Revision,
-    apply_delta,
+    Tally,
     apply_revision,
     version,
 )
@@ -84,6 +84,25 @@ def test_withdrawal_first_then_lower_revision_is_stale() -> None:
         withdrawn.incident, Revision("a", 1, "handhavingsmelding", contribution()), 1
     )
     assert later.outcome is Outcome.STALE
+
+
+def apply_delta(cell: Cell | None, delta: Figures, lane: str, offset: int) -> Cell | None:
+    """One record's change to a cell through a batch's tally; None if it was applied."""
+    tally = Tally(cell)
+    if not tally.applies(lane, offset):
+        return None
+    tally.add(delta, lane, offset)
+    return tally.cell()
+
+
+def test_a_tally_changes_its_own_copy_of_the_cell() -> None:
+    cell = Cell(Figures(2, 20, 0), {"handhaving-app": 5})
+    tally = Tally(cell)
+    tally.add(Figures(1, 10, 10), "handhaving-app", 6)
+    tally.add(Figures(1, 5, 0), "camera-app", 1)
+    assert tally.cell() == Cell(Figures(4, 35, 10), {"handhaving-app": 6, "camera-app": 1})
+    assert cell == Cell(Figures(2, 20, 0), {"handhaving-app": 5})
+    assert not Tally(None).changed and tally.changed
 
 
 def test_apply_delta_is_idempotent_per_offset() -> None:

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-import service.stream.processing as processing
 import service.stream.reading as reading
 from events.binding import to_kafka
 from events.models import parse_event
 from events.registry import load_registries
+from service.domain.counting import Tally
 from service.stream.processing import BatchProcessor, BatchResult, Record, StateUnavailable
 from tests import factories
 
@@ -68,17 +68,17 @@ def test_a_record_that_raises_is_dead_lettered_and_the_rest_counts(
 def test_nothing_of_a_record_is_kept_when_it_raises_half_way(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    real, calls = processing.apply_delta, []
+    real, calls = Tally.applies, []
 
-    def apply_delta(cell: Any, delta: Any, lane: str, offset: int) -> Any:
+    def applies(tally: Tally, lane: str, offset: int) -> bool:
         calls.append(offset)
         if offset == 1 and calls.count(1) == 3:  # the third of its four period cells
             raise RuntimeError("a bug")
-        return real(cell, delta, lane, offset)
+        return real(tally, lane, offset)
 
     records = [record(e, n) for n, e in enumerate(EVENTS)]
     without = run([r for r in records if r.offset != 1])
-    monkeypatch.setattr(processing, "apply_delta", apply_delta)
+    monkeypatch.setattr(Tally, "applies", applies)
     result = run(records)
     assert [(r.offset, j.code) for r, j in result.rejections] == [(1, "processing-error")]
     assert sorted(result.writes) == sorted(without.writes)
