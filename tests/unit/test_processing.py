@@ -12,7 +12,9 @@ import service.stream.reading as reading
 from events.binding import to_kafka
 from events.models import parse_event
 from events.registry import load_registries
-from service.domain.counting import Tally
+from service.domain.counting import Cell, Tally
+from service.domain.figures import Figures
+from service.kafka.changelog import decode_cell, encode_cell
 from service.stream.processing import BatchProcessor, BatchResult, Record, StateUnavailable
 from tests import factories
 
@@ -119,3 +121,21 @@ def test_a_field_systems_topic_counts_only_its_own_incidents() -> None:
     assert sorted(result.writes) == sorted(run([record(own, 0)]).writes) != []
     in_its_own_topic = Record(key, value, headers, 0, 1, "schade-app")
     assert run([in_its_own_topic]).rejections == []
+
+
+def test_a_cell_changed_in_the_state_since_the_processor_wrote_it_is_read_again() -> None:
+    """The processor keeps the cells it wrote decoded, but only while the state holds exactly
+    those bytes: a value the state got otherwise (recovered from the changelog after another
+    worker had the partition) is decoded anew."""
+    state = Memory()
+    processor = BatchProcessor(REGISTRIES, state)
+    first = processor.process([record(EVENTS[0], 0)])
+    for partition, key, value in first.writes:
+        state.values[(partition, key)] = value
+    year = next(k for _, k, _ in first.writes if k.startswith(b"c") and k.endswith(b"\x1f2022"))
+    lane = factories.HANDHAVING.rsplit(":systeem:", 1)[1]
+    state.values[(0, year)] = encode_cell(Cell(Figures(40, 0, 0), {lane: 0}))
+    again = factories.report("HH-NEXT")  # the same cells as HH-1
+    second = processor.process([record(again, 1)])
+    written = {key: decode_cell(value) for _, key, value in second.writes if key == year}
+    assert written[year].figures.count == 41
