@@ -7,8 +7,9 @@ the worker reads of a binary-mode record: the `ce_id`, `ce_source`, `ce_type`, `
 `ce_time` headers and the value, after their lengths, so that no two records share a message.
 The key is held by the API and the workers only (WIJKWACHT_SEAL_KEY). A field system that
 produces to Kafka directly cannot make one, so its records are validated in full; so is every
-record whose seal does not hold (another key, a changed header or value). A sealed record copied to another field system's topic is still
-refused by the worker's own check of the source against the topic.
+record whose seal does not hold (another key, a changed header or value). A sealed record
+copied to another field system's topic is still refused by the worker's own check of the
+source against the topic.
 """
 
 from __future__ import annotations
