@@ -1,12 +1,13 @@
 """One million distinct incidents: the worker's peak memory, and a replay's time.
 
-    .venv/bin/python -m bench.million --events 1000000 --store memory
+    .venv/bin/python -m bench.million --events 1000000 --store memory --workers 2
 
-Produces N distinct incidents (generated as they are sent, never all held), runs one
-`wijkwacht worker` and one `wijkwacht materialise` until the worker's committed offsets reach
-the end (time, CPU) and until the store holds every incident (how long after the worker),
-peak RSS; stops both, runs `wijkwacht replay`, and runs them again likewise: the replay's
-times, and whether the stored totals came out identical.
+Produces N distinct incidents (generated as they are sent, never all held), runs `--workers`
+`wijkwacht worker` processes (the input's 6 partitions shared among them) and one `wijkwacht
+materialise` until the workers' committed offsets reach the end (time, CPU) and until the store
+holds every incident (how long after the workers), peak RSS (of the largest worker); stops
+them, runs `wijkwacht replay`, and runs them again likewise: the replay's times, and whether the
+stored totals came out identical.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from service.kafka.topics import Topics
 from service.settings import Settings
 from storage.engine import make_engine
 from storage.repository import SqlTotalsRepository
-from tests.support import settings_env
+from tests.support import Process, settings_env
 
 
 def until_through(settings: Settings, events: int) -> None:
@@ -65,23 +66,29 @@ def stored(settings: Settings) -> dict[tuple[str | None, ...], tuple[int, int, i
     }
 
 
-def run(events: int, store: str) -> dict[str, object]:
+def start_workers(settings: Settings, count: int, log: Path) -> list[Process]:
+    return [start_worker(settings, log.with_suffix(f".{n}.log")) for n in range(count)]
+
+
+def run(events: int, store: str, workers: int) -> dict[str, object]:
     with local_broker() as (broker, data):
         settings = bench_settings(broker, data, "million", worker_store=store)
         asyncio.run(Wiring(settings).ensure_topics())
         produce_seconds = produce(settings, distinct_incidents(events))
         materialiser = start_materialiser(settings, data / "materialiser-1.log")
-        worker = start_worker(settings, data / "worker-1.log")
+        running = start_workers(settings, workers, data / "worker-1.log")
         try:
-            started, cpu_started = time.perf_counter(), cpu_seconds(worker.pid)
+            started = time.perf_counter()
+            cpu_started = sum(cpu_seconds(w.pid) for w in running)
             until_through(settings, events)
             first = time.perf_counter() - started
-            cpu = cpu_seconds(worker.pid) - cpu_started
+            cpu = sum(cpu_seconds(w.pid) for w in running) - cpu_started
             until_stored(settings, events)
             first_stored = time.perf_counter() - started
-            rss = peak_rss_mib(worker.pid)
+            rss = max(peak_rss_mib(w.pid) for w in running)
         finally:
-            worker.stop(timeout=120)
+            for worker in running:
+                worker.stop(timeout=120)
             materialiser.stop(timeout=60)
         before = stored(settings)
 
@@ -90,19 +97,21 @@ def run(events: int, store: str) -> dict[str, object]:
         wijkwacht = str(Path(sys.executable).parent / "wijkwacht")
         subprocess.run([wijkwacht, "replay"], env={**env}, check=True, capture_output=True)
         materialiser = start_materialiser(settings, data / "materialiser-2.log")
-        worker = start_worker(settings, data / "worker-2.log")
+        running = start_workers(settings, workers, data / "worker-2.log")
         try:
             until_through(settings, events)
             replay = time.perf_counter() - replay_started
             until_stored(settings, events)
             replay_stored = time.perf_counter() - replay_started
         finally:
-            worker.stop(timeout=120)
+            for worker in running:
+                worker.stop(timeout=120)
             materialiser.stop(timeout=60)
         after = stored(settings)
     return {
         "events": events,
         "store": store,
+        "workers": workers,
         "produce_events_per_s": round(events / produce_seconds),
         "worker_seconds": round(first, 1),
         "worker_events_per_s": round(events / first),
@@ -123,8 +132,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--store", choices=["memory", "rocksdb"], default="memory")
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
-    print(json.dumps(run(args.events, args.store), indent=2))
+    print(json.dumps(run(args.events, args.store, args.workers), indent=2))
 
 
 if __name__ == "__main__":
