@@ -1,12 +1,13 @@
 """Latency from HTTP 202 to the SSE update, at a steady request rate, on the real stack.
 
-    .venv/bin/python -m bench.latency --rate 500 --seconds 20 [--transactions on|off|both]
+    .venv/bin/python -m bench.latency --rate 500 --seconds 20 [--transactions on|off|both] \
+        [--batch 1]
 
 Starts a private broker, one `wijkwacht worker` and one `wijkwacht api` process; a listener
-process subscribes to GET /v1/live/stream (scope year), then this process posts single
-enforcement reports at a steady rate. Each event's latency is the time from its 202 to the
-first SSE row of its cell whose count covers it (both clocks CLOCK_MONOTONIC, shared by the
-processes). Prints p50, p90, p99 and max in milliseconds.
+process subscribes to GET /v1/live/stream (scope year), then this process posts enforcement
+reports at a steady rate of events per second, `--batch` of them per request. Each event's
+latency is the time from its 202 to the first SSE row of its cell whose count covers it (both
+clocks CLOCK_MONOTONIC, shared by the processes). Prints p50, p90, p99 and max in milliseconds.
 """
 
 from __future__ import annotations
@@ -79,38 +80,48 @@ def listen(base: str, total: int, out: Queue[list[tuple[tuple[str, str], int, fl
 
 
 async def post_steadily(
-    base: str, rate: float, total: int
+    base: str, rate: float, total: int, batch: int = 1
 ) -> tuple[dict[tuple[str, str], list[float]], list[float]]:
-    """Post `total` single reports at `rate` per second; the 202 times per cell, in order.
-    aiohttp, not httpx: at 500 requests/s httpx's client alone took most of a core here."""
+    """Post `total` reports at `rate` per second, `batch` per request; the 202 times per cell,
+    in order. aiohttp, not httpx: at 500 requests/s httpx's client alone took most of a core."""
     accepted: dict[tuple[str, str], list[float]] = defaultdict(list)
     wijken = sorted(REGISTRIES.wijk_codes())
     categories = sorted(REGISTRIES.category_codes("handhavingsmelding"))
-    headers = {"content-type": "application/cloudevents+json", "authorization": f"Bearer {KEY}"}
+    content_type = "application/cloudevents+json"
+    if batch > 1:
+        content_type = "application/cloudevents-batch+json"
+    headers = {"content-type": content_type, "authorization": f"Bearer {KEY}"}
 
     requests: list[float] = []
 
-    async def post(session: aiohttp.ClientSession, n: int) -> None:
-        cell = (categories[n % len(categories)], wijken[(n // len(categories)) % len(wijken)])
-        event = factories.report(f"LAT-{uuid.uuid4().hex}", category=cell[0], wijk=cell[1])
+    def cell_of(n: int) -> tuple[str, str]:
+        return categories[n % len(categories)], wijken[(n // len(categories)) % len(wijken)]
+
+    async def post(session: aiohttp.ClientSession, first: int) -> None:
+        cells = [cell_of(n) for n in range(first, min(first + batch, total))]
+        events = [
+            factories.report(f"LAT-{uuid.uuid4().hex}", category=category, wijk=wijk)
+            for category, wijk in cells
+        ]
+        body = json.dumps(events if batch > 1 else events[0])
         sent = time.monotonic()
-        async with session.post(
-            f"{base}/v1/events", data=json.dumps(event), headers=headers
-        ) as response:
+        async with session.post(f"{base}/v1/events", data=body, headers=headers) as response:
             response.raise_for_status()
             await response.read()
-        accepted[cell].append(time.monotonic())
-        requests.append(accepted[cell][-1] - sent)
+        done = time.monotonic()
+        for cell in cells:
+            accepted[cell].append(done)
+        requests.append(done - sent)
 
     connector = aiohttp.TCPConnector(limit=64)
     async with aiohttp.ClientSession(connector=connector) as session:
         started = time.monotonic()
         tasks = []
-        for n in range(total):
-            delay = started + n / rate - time.monotonic()
+        for first in range(0, total, batch):
+            delay = started + first / rate - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(post(session, n)))
+            tasks.append(asyncio.create_task(post(session, first)))
         await asyncio.gather(*tasks)
     last = max(t for times in accepted.values() for t in times)
     print(f"posted {total} events in {last - started:.1f}s: {total / (last - started):.0f}/s")
@@ -134,7 +145,9 @@ def latencies(
     return result
 
 
-def run(rate: float, seconds: float, modes: list[bool], secure: bool) -> list[dict[str, Any]]:
+def run(
+    rate: float, seconds: float, modes: list[bool], secure: bool, batch: int = 1
+) -> list[dict[str, Any]]:
     """One broker (PLAINTEXT, or secured) and worker; per mode (transactions on or off) an
     API of its own, posting at `rate` for `seconds`."""
     with local_broker(secure) as (broker, data):
@@ -155,6 +168,7 @@ def run(rate: float, seconds: float, modes: list[bool], secure: bool) -> list[di
                     data,
                     rate,
                     seconds,
+                    batch,
                 )
                 for on in modes
             ]
@@ -162,7 +176,9 @@ def run(rate: float, seconds: float, modes: list[bool], secure: bool) -> list[di
             worker.stop()
 
 
-def measure(settings: Settings, data: Path, rate: float, seconds: float) -> dict[str, Any]:
+def measure(
+    settings: Settings, data: Path, rate: float, seconds: float, batch: int
+) -> dict[str, Any]:
     mode = "on" if settings.api_transactions else "off"
     api = Service(["api"], settings_env(settings), data / f"api-transactions-{mode}.log")
     base = f"http://127.0.0.1:{settings.api_port}"
@@ -179,7 +195,7 @@ def measure(settings: Settings, data: Path, rate: float, seconds: float) -> dict
         listener = Process(target=listen, args=(base, total, results), daemon=True)
         listener.start()
         results.get(timeout=60)  # subscribed
-        accepted, requests = asyncio.run(post_steadily(base, rate, total))
+        accepted, requests = asyncio.run(post_steadily(base, rate, total, batch))
         try:
             seen = results.get(timeout=60)
         except Empty:
@@ -194,6 +210,7 @@ def measure(settings: Settings, data: Path, rate: float, seconds: float) -> dict
     return {
         "transactions": mode,
         "rate_per_s": rate,
+        "events_per_request": batch,
         "events": int(rate * seconds),
         "measured": len(ms),
         "p50_ms": round(quantiles[49], 1),
@@ -221,13 +238,14 @@ def main() -> None:
         default="plaintext",
         help="the broker PLAINTEXT, secured as `wijkwacht broker` runs it, or both in turn",
     )
+    parser.add_argument("--batch", type=int, default=1, help="events per request")
     args = parser.parse_args()
     modes = {"on": [True], "off": [False], "both": [True, False]}[args.transactions]
     kafka = {"plaintext": [False], "secured": [True], "both": [False, True]}[args.kafka]
     results = [
         {"kafka": "SASL_SSL (SCRAM-SHA-512), ACLs" if secure else "PLAINTEXT", **result}
         for secure in kafka
-        for result in run(args.rate, args.seconds, modes, secure)
+        for result in run(args.rate, args.seconds, modes, secure, args.batch)
     ]
     print(json.dumps(results, indent=2))
 

@@ -145,16 +145,18 @@ class Wiring:
 
 def local_seal_key(path: Path) -> bytes:
     """The key in `path`, which the first caller creates (readable by its owner only); every
-    later caller, in any process on this host, reads the same."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
+    later caller, in any process on this host, reads the same. The file appears whole or not
+    at all: it is written aside and linked into place, which fails if another was first."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        aside = path.with_name(f".{path.name}.{os.getpid()}")
+        descriptor = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "w") as handle:
             handle.write(secrets.token_hex(KEY_BYTES))
-    key = path.read_text().strip()
-    if not key:  # another process created it this instant and has not written it yet
-        raise RuntimeError(f"{path} is empty: remove it, or set WIJKWACHT_SEAL_KEY")
-    return key.encode()
+        try:
+            os.link(aside, path)
+        except FileExistsError:
+            pass  # another process was first: its key holds
+        finally:
+            aside.unlink()
+    return path.read_text().strip().encode()

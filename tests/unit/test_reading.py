@@ -141,3 +141,16 @@ def test_a_short_seal_key_is_refused_naming_the_setting() -> None:
         Settings(seal_key="too-short")
     with pytest.raises(ValueError, match="16 bytes"):
         Seal(b"short")
+
+
+def test_processes_starting_together_agree_on_the_local_seal_key(tmp_path: Path) -> None:
+    """`wijkwacht run` starts the worker and the API at once: whichever makes the key, both
+    read the whole of the same one."""
+    import multiprocessing
+
+    path = tmp_path / "seal.key"
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        keys = pool.map(local_seal_key, [path] * 16)
+    assert len(set(keys)) == 1
+    assert len(keys[0]) == 64
+    assert [p.name for p in tmp_path.iterdir()] == ["seal.key"]
