@@ -65,16 +65,20 @@ class EventWriter:
 
     Group commit: a transaction costs a few round trips to the transaction coordinator, and a
     transactional producer runs one at a time, so one transaction per request would hold
-    throughput to some hundreds of requests a second. Instead a few committers each take all
-    requests waiting at that moment into one transaction; a request is answered when its
-    transaction is committed, and if that fails every request in it gets KafkaUnavailable
-    (503) and none of them is visible. Each committer's transactional id lives as long as the
+    throughput to some hundreds of requests a second. Instead a committer takes all requests
+    waiting at that moment into one transaction; a request is answered when its transaction is
+    committed, and if that fails every request in it gets KafkaUnavailable (503) and none of
+    them is visible. Each committer's transactional id lives as long as the
     process: a producer replaced after a failure takes its predecessor's id over, which makes
     Kafka abort whatever the predecessor left open at once. Producers start with the first
     request, so the API can run (and say so) while Kafka is down.
     """
 
-    COMMITTERS = 2
+    # One: a reader of committed records sees nothing past the oldest open transaction, so
+    # two committers' overlapping transactions held each other's records back (p99 202 → live
+    # view 355 ms with two, 211 ms with one, at 1,000 events/s; requests per second the same:
+    # the API's CPU limits those). bench/RESULTS.md, issue 15.
+    COMMITTERS = 1
     MAX_EVENTS = 5000  # per transaction: five full batches
 
     def __init__(

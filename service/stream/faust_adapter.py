@@ -93,19 +93,29 @@ def _batch_drain(topics: set[str], handler: BatchHandler) -> Callable[[Any, Any]
     return drain
 
 
+# How long the broker may hold a fetch that finds nothing (new) to read. faust fixes 1.5 s.
+# Reading committed records, that is what a record waited after its transaction committed:
+# the broker answered a parked fetch only when the wait ran out (p50 1.2 s, p99 3.4 s from 202
+# to the live view at 1,000 events/s in batches of 10; bench/RESULTS.md, issue 15).
+FETCH_MAX_WAIT_MS = 25
+
+
 def read_committed(app: Any) -> None:
     """Make the worker's consumer read only committed records: the API writes each body in
     one transaction, and a body cut by a failure must never count in part. faust sets this
-    only in its exactly-once mode, which Wijkwacht does not use (docs/design.md)."""
+    only in its exactly-once mode, which Wijkwacht does not use (docs/design.md). Its fetches
+    wait at most FETCH_MAX_WAIT_MS."""
     # faust.transport.consumer.Consumer._thread: the AIOKafkaConsumerThread (faust's
     # transport/drivers/aiokafka.py) whose _create_worker_consumer builds the aiokafka
-    # consumer, before it starts; aiokafka reads AIOKafkaConsumer._isolation_level at start.
+    # consumer, before it starts; aiokafka reads AIOKafkaConsumer._isolation_level and
+    # _fetch_max_wait_ms at start.
     thread = app.consumer._thread
     create = thread._create_worker_consumer
 
     def create_read_committed(transport: Any) -> Any:
         consumer = create(transport)
         consumer._isolation_level = "read_committed"
+        consumer._fetch_max_wait_ms = FETCH_MAX_WAIT_MS
         return consumer
 
     thread._create_worker_consumer = create_read_committed
