@@ -5,11 +5,12 @@
 Builds binary-mode records as the producers write them: mostly new incidents of all three
 kinds, with some higher revisions, withdrawals and retries (the same record again). Runs
 `BatchProcessor` over them in batches, as the worker's batch path hands them over, against
-an in-memory state table that receives each batch's writes. Prints µs/event and events/s of
-the best of `--repeat` runs (a fresh state each run), in CPU time of this process: the
-benchmark machines are shared, and wall time would count the time other work holds the core.
-`--sealed` says whether the records carry the API's seal (the worker's fast path) or not (a
-field system producing to Kafka itself: validated in full).
+an in-memory state table that receives each batch's writes, with the garbage collector set as
+the worker sets it. Prints µs/event and events/s of the best of `--repeat` runs (a fresh state
+each run), in CPU time of this process: the benchmark machines are shared, and wall time would
+count the time other work holds the core. `--sealed` says whether the records carry the API's
+seal (the worker's fast path) or not (a field system producing to Kafka itself: validated in
+full).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from events.models import parse_event
 from events.seal import Seal
 from service.stream.processing import BatchProcessor
 from service.stream.processing import Record as InputRecord
+from service.stream.worker import collect_seldom
 from tests import factories
 
 
@@ -109,6 +111,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--sealed", choices=("yes", "no", "both"), default="both")
     args = parser.parse_args()
+    collect_seldom()  # as the worker does
     for sealed in ("yes", "no") if args.sealed == "both" else (args.sealed,):
         seal = BENCH_SEAL if sealed == "yes" else None
         records = build_records(args.events, args.partitions, seal=seal)
