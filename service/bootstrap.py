@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,10 @@ if TYPE_CHECKING:
     from storage.repository import TotalsRepository
 
 log = logging.getLogger(__name__)
+
+
+def _nothing() -> None:
+    """A readiness callback that tells no one."""
 
 
 class Wiring:
@@ -119,17 +124,20 @@ class Wiring:
         )
         return build_api(self.settings, self.registries, parts)
 
-    def run_worker(self) -> None:
-        """Run one stream-processing worker until it is stopped."""
+    def run_worker(self, log_level: str = "info", on_ready: Callable[[], None] = _nothing) -> None:
+        """Run one stream-processing worker until it is stopped; `on_ready` once it serves."""
         from service.stream.worker import run_worker
 
-        run_worker(self.settings, self.kafka(WORKER_PRINCIPAL), self.registries, self.seal)
+        kafka = self.kafka(WORKER_PRINCIPAL)
+        run_worker(self.settings, kafka, self.registries, self.seal, log_level, on_ready)
 
-    def run_materialiser(self) -> None:
-        """Run one materialiser, the changelog into the store, until it is stopped."""
+    def run_materialiser(self, on_ready: Callable[[], None] = _nothing) -> None:
+        """Run one materialiser, the changelog into the store, until it is stopped;
+        `on_ready` once it follows the changelog."""
         from service.stream.materialiser import run_materialiser
 
-        run_materialiser(self.settings, self.kafka(MATERIALISER_PRINCIPAL), self.repository)
+        kafka = self.kafka(MATERIALISER_PRINCIPAL)
+        run_materialiser(self.settings, kafka, self.repository, on_ready)
 
     async def replay(self) -> dict[str, Any]:
         """Empty the derived data so that the next workers rebuild it from offset 0."""

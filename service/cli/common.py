@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import NoReturn
 
 import typer
@@ -61,9 +60,3 @@ def store(wired: Wiring) -> TotalsRepository:
     except (StorageError, OSError, SQLAlchemyError) as exc:
         fail(f"the store at {shown_url(wired.settings.store_url)} cannot be reached: {exc}", 1)
     return repository
-
-
-def configure_logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )

@@ -20,10 +20,18 @@ from service.cli.common import (
     DEV_FIELD_SYSTEM,
     DEV_READER,
     DEV_READER_KEY_FILE,
-    configure_logging,
     fail,
     store,
     wiring,
+)
+from service.cli.readiness import (
+    Children,
+    Level,
+    LogLevel,
+    ReadyFile,
+    configure_logging,
+    mark_ready,
+    mark_ready_when,
 )
 from service.settings import Settings
 from storage.engine import shown_url
@@ -86,41 +94,41 @@ def broker(
     typer.echo("Kafka stopped")
 
 
-def worker() -> None:
+def worker(log_level: LogLevel = Level.INFO, ready_file: ReadyFile = None) -> None:
     """Run one faust stream-processing worker (several may run at once)."""
     from service.kafka.errors import KafkaSignInError, TopicError
 
     wired = wiring()
-    configure_logging()
+    configure_logging(log_level)
     try:
-        wired.run_worker()
+        wired.run_worker(log_level, lambda: mark_ready(ready_file))
     except (KafkaSignInError, TopicError) as exc:
         fail(str(exc), 1)
 
 
-def materialise() -> None:
+def materialise(log_level: LogLevel = Level.INFO, ready_file: ReadyFile = None) -> None:
     """Run one materialiser: the workers' changelog into the store (several may run at once)."""
     from service.kafka.errors import KafkaSignInError
 
     wired = wiring()
+    configure_logging(log_level)
     store(wired)
-    configure_logging()
     try:
-        wired.run_materialiser()
+        wired.run_materialiser(lambda: mark_ready(ready_file))
     except KafkaSignInError as exc:
         fail(str(exc), 1)
 
 
-def api() -> None:
+def api(log_level: LogLevel = Level.INFO, ready_file: ReadyFile = None) -> None:
     """Run the HTTP API and the operations dashboard."""
     import uvicorn
 
     from service.kafka.errors import KafkaSignInError
 
     wired = wiring()
+    configure_logging(log_level)
     store(wired)
     settings = wired.settings
-    configure_logging()
     if not settings.authorities():
         logging.getLogger(__name__).warning(
             "no field system has a key (WIJKWACHT_API_KEYS, WIJKWACHT_API_KEYS_FILE): "
@@ -132,7 +140,7 @@ def api() -> None:
         fail(str(exc), 1)
     config = uvicorn.Config(
         app,
-        log_level="info",
+        log_level=log_level,
         # X-Forwarded-* only from the proxy named in WIJKWACHT_FORWARDED_ALLOW_IPS, never from
         # whoever reaches the port.
         proxy_headers=settings.forwarded_allow_ips is not None,
@@ -142,7 +150,9 @@ def api() -> None:
         listening = _listening_socket(settings.api_host, settings.api_port)
     except OSError as exc:
         fail(f"WIJKWACHT_API_PORT: {settings.api_host}:{settings.api_port}: {exc.strerror}", 1)
-    uvicorn.Server(config).run(sockets=[listening])
+    server = uvicorn.Server(config)
+    mark_ready_when(server, "started", ready_file)
+    server.run(sockets=[listening])
 
 
 # What the kernel may hold for one connection on its way out: plenty for any answer, and a
@@ -160,60 +170,79 @@ def _listening_socket(host: str, port: int) -> socket.socket:
     return listening
 
 
+VERBOSE_OPTION = typer.Option(
+    "--verbose", help="the processes' logs at INFO, their libraries' too; else warnings only"
+)
+
+
 def run(
     insecure: Annotated[bool, INSECURE_OPTION] = False,
     brokers: Annotated[int, BROKERS_OPTION] = 1,
+    verbose: Annotated[bool, VERBOSE_OPTION] = False,
 ) -> None:
     """Run broker (unless WIJKWACHT_KAFKA_BOOTSTRAP is set), worker, materialiser and API."""
     settings = wiring().settings
     env = dict(os.environ)
-    dev_key = None
+    dev_keys: list[str] = []
     if not settings.authorities():
         if settings.env != "development":
             fail(
                 "no field system has a key; set WIJKWACHT_API_KEYS or WIJKWACHT_API_KEYS_FILE "
                 "(or WIJKWACHT_ENV=development for a development key)"
             )
-        dev_key = _development_key(settings, "development-api-key", "dev-")
-        env["WIJKWACHT_API_KEYS"] = f"{DEV_FIELD_SYSTEM}:{dev_key}"
-    reader_key = None
+        key = _development_key(settings, "development-api-key", "dev-")
+        env["WIJKWACHT_API_KEYS"] = f"{DEV_FIELD_SYSTEM}:{key}"
+        dev_keys.append(f"Development API key (field system {DEV_FIELD_SYSTEM}): {key}")
     if not settings.reader_key_names and settings.env == "development":
-        reader_key = _development_key(settings, DEV_READER_KEY_FILE, "read-")
-        env["WIJKWACHT_READER_KEYS"] = f"{DEV_READER}:{reader_key}"
+        key = _development_key(settings, DEV_READER_KEY_FILE, "read-")
+        env["WIJKWACHT_READER_KEYS"] = f"{DEV_READER}:{key}"
+        dev_keys.append(f"Development reader key (dashboard, totals, watch): {key}")
     command = [sys.executable, "-m", "service.cli"]
-    services: list[subprocess.Popen[bytes]] = []
+    level = "info" if verbose else "warning"
+    children = Children(settings.data_dir / "run")
     broker = None
     stop = _stop_on_signals()
+    typer.echo(
+        f"Wijkwacht is starting on Kafka {settings.bootstrap} and {shown_url(settings.store_url)}"
+    )
     try:
         if settings.uses_local_broker:
             options = ["--brokers", str(brokers), *(["--insecure"] if insecure else [])]
             broker = _child([*command, "broker", *options], env)
             _wait_for_broker(settings, broker, stop)
         for name in ("worker", "materialise", "api"):
-            services.append(_child([*command, name], env))
-        children = [*services, *([broker] if broker else [])]
-        base = f"http://{settings.api_host}:{settings.api_port}"
-        store = shown_url(settings.store_url)
-        typer.echo(
-            f"\nWijkwacht is starting on Kafka {settings.bootstrap} and {store}\n"
-            f"  Dashboard  {base}/   (sign in with a reader's key)\n"
-            f"  API        {base}/v1/events   (docs: {base}/docs)\n"
-            f"  Totals     {base}/v1/totals?year=2022\n"
-            f"  Health     {base}/readyz\n"
-        )
-        if dev_key:
-            typer.echo(f"  Development API key (field system {DEV_FIELD_SYSTEM}): {dev_key}")
-        if reader_key:
-            typer.echo(f"  Development reader key (dashboard, totals, watch): {reader_key}")
-        if dev_key or reader_key:
-            typer.echo("")
-        typer.echo("Ctrl-C stops everything.\n")
-        while not stop.is_set() and all(child.poll() is None for child in children):
+            ready = ["--ready-file", str(children.ready_file(name))]
+            children.add(name, _child([*command, name, "--log-level", level, *ready], env))
+        if children.wait_until_up(stop, timeout=120):
+            typer.echo(_banner(settings, dev_keys))
+        if broker is not None:
+            children.add("broker", broker)
+        while not stop.is_set() and children.first_stopped() is None:
             stop.wait(0.5)
     finally:
+        services = [p for name, p in children.processes.items() if name != "broker"]
         _stop_all(services, broker)
     if not stop.is_set():
         fail("a process stopped unexpectedly; everything was stopped", 1)
+    typer.echo("Wijkwacht stopped.")
+
+
+def _banner(settings: Settings, dev_keys: list[str]) -> str:
+    """What a person needs once everything is up: the dashboard first."""
+    base = f"http://{settings.api_host}:{settings.api_port}"
+    lines = [
+        "",
+        "Wijkwacht is ready.",
+        f"  Dashboard  {base}/   (sign in with a reader's key)",
+        f"  API        {base}/v1/events   (docs: {base}/docs)",
+        f"  Totals     {base}/v1/totals?year=2022",
+        f"  Health     {base}/readyz",
+        *(f"  {line}" for line in dev_keys),
+        "",
+        "Ctrl-C stops everything. `wijkwacht run --verbose` shows every process's logs.",
+        "",
+    ]
+    return "\n".join(lines)
 
 
 def _child(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:

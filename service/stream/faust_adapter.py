@@ -188,15 +188,27 @@ class RocksDBStore(LocalStore):
         self._db(partition).write(batch)
 
 
-def bounded_stop_worker(app: Any, grace: float) -> Any:
+def bounded_stop_worker(
+    app: Any,
+    grace: float,
+    log_level: str = "info",
+    on_ready: Callable[[], None] | None = None,
+) -> Any:
     """faust's Worker for `app`, which stops by itself `grace` seconds after SIGTERM or
     SIGINT if faust's own stop has not finished by then. With the broker gone, faust waits for
     streams, commits and the producer far longer than an orchestrator does. Exiting early is
     safe: every write is idempotent and offsets are committed only after their effects, so a
-    restart resumes as after a crash, which the fault suite proves."""
+    restart resumes as after a crash, which the fault suite proves. `on_ready` is called once
+    faust has started (its tables recovered); faust logs at `log_level`."""
     from faust.worker import Worker
 
     class BoundedStopWorker(Worker):
+        # faust.worker.Worker.on_startup_finished: faust calls it once the app has started.
+        async def on_startup_finished(self) -> None:
+            await super().on_startup_finished()
+            if on_ready is not None:
+                on_ready()
+
         # mode.worker.Worker._schedule_shutdown (mode-streaming 0.7.1): called once per
         # signal, on the loop, before faust starts stopping.
         def _schedule_shutdown(self, signal: Any) -> None:
@@ -206,7 +218,10 @@ def bounded_stop_worker(app: Any, grace: float) -> Any:
             timer.daemon = True
             timer.start()
 
-    return BoundedStopWorker(app, loglevel="INFO", quiet=True)
+    worker = BoundedStopWorker(app, loglevel=log_level.upper(), quiet=True)
+    # faust.worker.Worker.spinner: a terminal spinner, drawn even when stdout is no terminal.
+    worker.spinner = None
+    return worker
 
 
 def _exit_now(grace: float) -> None:

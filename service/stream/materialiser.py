@@ -14,7 +14,7 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -224,10 +224,16 @@ def escaped(raw: bytes | str) -> str:
 
 
 class Materialiser:
-    def __init__(self, kafka: KafkaConfig, repository: TotalsRepository) -> None:
+    def __init__(
+        self,
+        kafka: KafkaConfig,
+        repository: TotalsRepository,
+        on_ready: Callable[[], None] | None = None,
+    ) -> None:
         self._kafka = kafka
         self._repository = repository
         self._topics = kafka.topics
+        self._on_ready = on_ready  # called once, when the consumer first runs
 
     async def run(self) -> None:
         """Consume until cancelled; on a store or broker failure, back off and go on."""
@@ -244,6 +250,9 @@ class Materialiser:
             ),
         )
         await consumer.start()
+        if self._on_ready is not None:
+            self._on_ready()
+            self._on_ready = None
         try:
             while True:
                 batch = await consumer.getmany(timeout_ms=250, max_records=20_000)
@@ -266,12 +275,17 @@ METRICS_PORTS = 16  # materialisers on one host take the first free of this many
 STOP_GRACE_SECONDS = 8.0
 
 
-def run_materialiser(settings: Settings, kafka: KafkaConfig, repository: TotalsRepository) -> None:
+def run_materialiser(
+    settings: Settings,
+    kafka: KafkaConfig,
+    repository: TotalsRepository,
+    on_ready: Callable[[], None] | None = None,
+) -> None:
     """Entry point of `wijkwacht materialise`: follow the changelog into the store until
     SIGTERM or SIGINT. Several may run; they share the changelog's partitions as one consumer
     group. Stopping is safe at any moment: offsets are committed only after their rows."""
     serve_metrics(settings)
-    asyncio.run(_until_signalled(Materialiser(kafka, repository).run()))
+    asyncio.run(_until_signalled(Materialiser(kafka, repository, on_ready).run()))
 
 
 async def _until_signalled(work: Coroutine[Any, Any, None]) -> None:

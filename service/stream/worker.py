@@ -14,7 +14,7 @@ import gc
 import logging
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -215,7 +215,12 @@ def collect_seldom() -> None:
 
 
 def run_worker(
-    settings: Settings, kafka: KafkaConfig, registries: Registries, seal: Seal | None = None
+    settings: Settings,
+    kafka: KafkaConfig,
+    registries: Registries,
+    seal: Seal | None = None,
+    log_level: str = "info",
+    on_ready: Callable[[], None] | None = None,
 ) -> None:
     """Entry point of `wijkwacht worker`: check (or, where allowed, create) the topics, run
     faust until stopped."""
@@ -234,7 +239,7 @@ def run_worker(
         # The broker may be away just now (restarting): wait for it, as for the topics.
         asyncio.run(when_kafka_answers(kafka.bootstrap, lambda: discard_unsynced(kafka, paths)))
     collect_seldom()
-    worker = bounded_stop_worker(app, STOP_GRACE_SECONDS)
+    worker = bounded_stop_worker(app, STOP_GRACE_SECONDS, log_level, on_ready)
     try:
         worker.execute_from_commandline()
     except BaseException as exc:

@@ -4,6 +4,7 @@ over HTTP, its yearly total read back from the store."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 from pathlib import Path
 
@@ -130,10 +131,51 @@ def test_run_starts_everything_and_ctrl_c_stops_everything(tmp_path: Path) -> No
         reader = (tmp_path / "var" / "development-reader-key").read_text().strip()
         assert key in run.output() and reader in run.output()
         base = f"http://127.0.0.1:{env['WIJKWACHT_API_PORT']}"
-        assert f"Dashboard  {base}/" in run.output()
+        assert_a_readable_start(run.output(), base)
         post_and_read_total(base, key, {"authorization": f"Bearer {reader}"})
         run.popen.send_signal(signal.SIGINT)  # what Ctrl-C sends
         run.popen.wait(60)
+        assert run.output().rstrip().endswith("Wijkwacht stopped.")
+    finally:
+        run.kill()
+    wait_until(
+        lambda: processes_mentioning(str(tmp_path / "var")) == [],
+        timeout=30,
+        what="every child process to stop",
+    )
+
+
+def assert_a_readable_start(output: str, base: str) -> None:
+    """A line per process as it comes up, then the banner with the dashboard first, and no
+    library's start-up logs around them (issue 17: a start a person can read)."""
+    lines = output.splitlines()
+    ready = lines.index("Wijkwacht is ready.")
+    before = lines[:ready]
+    for name in ("worker", "materialise", "api"):
+        assert any(re.match(rf"  {name} +is up \(pid \d+\)$", line) for line in before), output
+    assert lines[ready + 1] == f"  Dashboard  {base}/   (sign in with a reader's key)"
+    assert len(before) <= 8, output
+    logged = [line for line in lines if re.search(r" (DEBUG|INFO|WARNING|ERROR) ", line)]
+    assert logged == [], output
+    assert "\x1b" not in output  # no terminal control codes (faust's spinner) in a log
+
+
+def test_a_process_of_run_that_dies_is_named_and_everything_stops(tmp_path: Path) -> None:
+    env = user_env(tmp_path, f"sqlite:///{tmp_path / 'var' / 'store.sqlite3'}")
+    env.update(WIJKWACHT_ENV="development", WIJKWACHT_API_KEYS="")
+    run = Process(["run"], env, tmp_path / "run.log")
+    try:
+        wait_until(
+            lambda: "Wijkwacht is ready." in run.output() or not run.alive(),
+            timeout=120,
+            what="run to start its processes",
+        )
+        found = re.search(r"  worker +is up \(pid (\d+)\)", run.output())
+        assert found, run.output()
+        os.kill(int(found.group(1)), signal.SIGKILL)
+        assert run.popen.wait(60) == 1
+        assert re.search(r"  worker +went down \(exit code -9\)", run.output()), run.output()
+        assert "a process stopped unexpectedly; everything was stopped" in run.output()
     finally:
         run.kill()
     wait_until(
