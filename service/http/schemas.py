@@ -171,3 +171,29 @@ class FieldSystemOut(BaseModel):
     keys: list[str] = Field(description="the start of each key's hash: several while rotating")
     kinds: list[str] | None = Field(description="the kinds it may report; null: every kind")
     cameras: list[str] | None = Field(description="the cameras it may report for; null: any")
+
+
+class PointOut(BaseModel):
+    period: str = Field(description="A day (2022-12-31), ISO week (2022-W52) or year (2022)")
+    count: int
+    amount_cents: int
+    illegal_fireworks_cents: int
+    marked: bool = Field(
+        default=False,
+        description="Weeks only: far above the weeks before it (`rule` says how far)",
+    )
+
+
+class SeriesOut(BaseModel):
+    name: str = Field(description="What the series shows: `last 56 days`, a year, `years`")
+    points: list[PointOut]
+
+
+class TrendsOut(BaseModel):
+    kind: str
+    scope: str
+    category: str | None
+    wijk: str | None
+    until: str = Field(description="The last day the series reach (local time)")
+    series: list[SeriesOut]
+    rule: str = Field(description="When a week is marked, in words")

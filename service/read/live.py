@@ -101,6 +101,29 @@ class Aggregates:
         ]
         return sorted(found, key=lambda r: (r.where.kind, r.where.category, r.where.wijk))
 
+    def period_totals(
+        self,
+        scope: str,
+        periods: Iterable[str],
+        kind: str,
+        category: str | None = None,
+        wijk: str | None = None,
+    ) -> dict[str, Figures]:
+        """Per period of `scope`, the figures of `kind` summed over its cells (in one category
+        or wijk, or all); ZERO for a period without any."""
+        found = {}
+        for period in periods:
+            total = ZERO
+            for where in self._periods.get((scope, period), ()):
+                if (
+                    where.kind == kind
+                    and (category is None or where.category == category)
+                    and (wijk is None or where.wijk == wijk)
+                ):
+                    total = total + self._totals[where]
+            found[period] = total
+        return found
+
 
 class Subscription:
     """The cells changed since a subscriber last looked. Changes coalesce: a slow reader gets
