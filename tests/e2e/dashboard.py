@@ -72,6 +72,19 @@ class Stack:
         )
         assert response.status_code == 202, response.text
 
+    def post_many(self, events: list[dict[str, Any]]) -> None:
+        """Events of one field system in one batch."""
+        response = httpx.post(
+            f"{self.base}/v1/events",
+            content=json.dumps(events),
+            headers={
+                "content-type": "application/cloudevents-batch+json",
+                "authorization": f"Bearer {KEYS[events[0]['source']]}",
+            },
+            timeout=30,
+        )
+        assert response.status_code == 202, response.text
+
 
 @contextmanager
 def running_stack(settings: Settings, logs: Path, **env: str) -> Iterator[Stack]:

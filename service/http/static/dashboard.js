@@ -339,6 +339,8 @@ function received(event, replace) {
   for (const row of body.rows) state.cells.set(`${row.kind}|${row.category}|${row.wijk}`, row);
   render(!replace);
   showLag(body.as_of);
+  if (!replace) trendsFor(state.kind); // today's point moves too
+
 }
 
 function connect() {
@@ -396,6 +398,7 @@ function choose(scope, kind) {
     button.setAttribute("aria-pressed", String(button.dataset.kind === kind));
   }
   history.replaceState(null, "", `?${new URLSearchParams({ scope, kind })}`);
+  trendsFor(kind);
   if (kindChanges || !state.tds.size) buildGrid();
   state.base = null;
   if (periodChanges || !state.stream) {
