@@ -11,10 +11,11 @@ PG_BINDIR   := $(firstword $(wildcard /usr/lib/postgresql/*/bin))
 SUDO        := $(if $(filter 0,$(shell id -u)),,sudo)
 APT_UPDATED := .cache/.apt-updated
 IDP_STAMP   := tests/idp/node_modules/.installed
+A11Y_STAMP  := tests/a11y/node_modules/.installed
 PEER_VENV   := .cache/bench/peer-venv
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format deps kafka java postgres chromium idp bench-peer clean help
+.PHONY: run test lint format deps kafka java postgres chromium idp a11y bench-peer clean help
 
 help:
 	@echo "make run    run broker, worker and API on the embedded defaults"
@@ -24,7 +25,7 @@ help:
 run: deps kafka
 	WIJKWACHT_ENV=development $(BIN)/wijkwacht run
 
-test: deps kafka postgres chromium idp lint
+test: deps kafka postgres chromium idp a11y lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: deps
@@ -90,10 +91,20 @@ $(PEER_VENV)/.installed: bench/peer-requirements.txt
 	$(PEER_VENV)/bin/python -m pip install --quiet -r bench/peer-requirements.txt
 	touch $@
 
+# axe-core for the dashboard's accessibility checks (from the npm registry, pinned by its lock).
+a11y: $(A11Y_STAMP)
+
+$(A11Y_STAMP): tests/a11y/package.json tests/a11y/package-lock.json
+	@command -v node >/dev/null && command -v npm >/dev/null || \
+		{ $(MAKE) --no-print-directory $(APT_UPDATED) && \
+		  $(SUDO) apt-get install -y --no-install-recommends nodejs npm; }
+	npm ci --prefix tests/a11y --no-audit --no-fund --loglevel=error
+	touch $@
+
 $(APT_UPDATED):
 	mkdir -p $(dir $@)
 	$(SUDO) apt-get update
 	touch $@
 
 clean:
-	rm -rf $(VENV) .cache var .pytest_cache .mypy_cache .ruff_cache tests/idp/node_modules
+	rm -rf $(VENV) .cache var .pytest_cache .mypy_cache .ruff_cache tests/idp/node_modules tests/a11y/node_modules

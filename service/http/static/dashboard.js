@@ -505,6 +505,29 @@ async function loadRegistries() {
   }
 }
 
+// ---- light or dark: the system's setting, until the switch says otherwise (kept) ----
+
+function applyTheme(theme) {
+  document.documentElement.dataset.theme = theme;
+  document.getElementById("theme").setAttribute("aria-pressed", String(theme === "light"));
+}
+
+function setUpTheme() {
+  const system = matchMedia("(prefers-color-scheme: light)");
+  const chosen = () => localStorage.getItem("wijkwacht-theme");
+  applyTheme(chosen() ?? (system.matches ? "light" : "dark"));
+  system.addEventListener("change", () => {
+    if (!chosen()) applyTheme(system.matches ? "light" : "dark");
+  });
+  document.getElementById("theme").addEventListener("click", () => {
+    const theme = document.documentElement.dataset.theme === "light" ? "dark" : "light";
+    localStorage.setItem("wijkwacht-theme", theme);
+    applyTheme(theme);
+  });
+}
+
+setUpTheme(); // before signing in: the sign-in form is themed too
+
 async function start() {
   document.getElementById("signout").addEventListener("click", async () => {
     await fetch("/auth/session", { method: "DELETE" });

@@ -1,0 +1,130 @@
+"""The dashboard against WCAG 2.1 A and AA with axe-core, in Chromium, on every view: the
+sign-in, each scope and kind, dark and light, wide and narrow; and a walk by keyboard only
+(issue 17). Screenshots of each view are kept in test-artifacts/."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.dashboard import Stack, open_dashboard, report_today, screenshot, warm_up
+
+pytestmark = pytest.mark.e2e
+AXE = Path(__file__).resolve().parents[1] / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+WIDTHS = {"wide": 1920, "narrow": 375}
+VIEWS = [
+    ("day", "handhavingsmelding", "dark"),
+    ("week", "cameraincident", "dark"),
+    ("year", "jaarwisselingsschade", "dark"),
+    ("week", "handhavingsmelding", "light"),
+    ("year", "jaarwisselingsschade", "light"),
+]
+
+
+def violations(page: Page) -> list[dict[str, Any]]:
+    """axe-core's violations of WCAG 2.1 A and AA on the page as it is now."""
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: `make a11y` installs axe-core")
+    page.add_script_tag(path=str(AXE))
+    found: list[dict[str, Any]] = page.evaluate(
+        """async (tags) => (await axe.run(document, {runOnly: {type: "tag", values: tags}}))
+            .violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 5)}))""",
+        WCAG_21_AA,
+    )
+    return found
+
+
+def assert_accessible(page: Page, view: str) -> None:
+    found = violations(page)
+    print(f"\naxe-core, {view}: {len(found)} violations of WCAG 2.1 A/AA")
+    assert found == [], json.dumps(found, indent=2)
+
+
+def test_the_sign_in_is_accessible(stack: Stack, browser: Browser, tmp_path: Path) -> None:
+    for name, width in WIDTHS.items():
+        context = browser.new_context(
+            viewport={"width": width, "height": 900}, locale="nl-NL", bypass_csp=True
+        )
+        page = context.new_page()
+        try:
+            page.goto(f"{stack.base}/")
+            expect(page.locator("#signin")).to_be_visible()
+            assert_accessible(page, f"sign-in, {name}")
+            screenshot(page, tmp_path, f"a11y-signin-{width}.png")
+            # The check can fail: a button without a name is caught.
+            page.evaluate("document.body.append(document.createElement('button'))")
+            assert "button-name" in {v["id"] for v in violations(page)}
+        finally:
+            context.close()
+
+
+def test_every_view_of_the_dashboard_is_accessible(
+    stack: Stack, browser: Browser, tmp_path: Path
+) -> None:
+    first = browser.new_page(viewport={"width": 1920, "height": 1080}, locale="nl-NL")
+    open_dashboard(first, stack, "?scope=day&kind=handhavingsmelding")
+    warm_up(first, stack)
+    stack.post(report_today("A11Y-1", wijk="palenstein", category="horeca"))
+    cookies = first.context.cookies()
+    first.close()
+    for scope, kind, theme in VIEWS:
+        for name, width in WIDTHS.items():
+            context = browser.new_context(
+                viewport={"width": width, "height": 900},
+                locale="nl-NL",
+                color_scheme="light" if theme == "light" else "dark",
+                bypass_csp=True,  # to inject axe-core: the dashboard allows only its own scripts
+            )
+            context.add_cookies(cookies)
+            page = context.new_page()
+            try:
+                page.goto(f"{stack.base}/?scope={scope}&kind={kind}")
+                connected = re.compile("live|behind")  # the stream is up either way
+                expect(page.locator("#status")).to_have_attribute("data-state", connected)
+                expect(page.locator("#trend-days rect").first).to_be_attached()
+                assert page.evaluate("document.documentElement.dataset.theme") == theme
+                view = f"{scope}, {kind}, {theme}, {name}"
+                assert_accessible(page, view)
+                screenshot(page, tmp_path, f"a11y-{scope}-{kind}-{theme}-{width}.png")
+            finally:
+                context.close()
+
+
+def test_every_control_works_by_keyboard_alone(stack: Stack, page: Page) -> None:
+    open_dashboard(page, stack, "?scope=day&kind=handhavingsmelding")
+    reached = []
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        label = page.evaluate("document.activeElement.textContent.trim()")
+        reached.append(label)
+    for control in (
+        "Vandaag",
+        "Deze week",
+        "Dit jaar",
+        "Handhavingsmeldingen",
+        "Cameraincidenten",
+        "Jaarwisselingsschade",
+        "Licht thema",
+        "Uitloggen",
+    ):
+        assert control in reached, reached
+    page.keyboard.press("Shift+Tab")  # back through the order, to a switch, by keyboard only
+    page.get_by_role("button", name="Deze week").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Deze week")).to_have_attribute("aria-pressed", "true")
+    before = page.evaluate("document.documentElement.dataset.theme")
+    page.get_by_role("button", name="Licht thema").focus()
+    page.keyboard.press("Space")
+    after = page.evaluate("document.documentElement.dataset.theme")
+    assert {before, after} == {"light", "dark"}
+    pressed = page.get_by_role("button", name="Licht thema").get_attribute("aria-pressed")
+    assert pressed == str(after == "light").lower()
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none", "the focused control shows no outline"
