@@ -10,6 +10,7 @@ import json
 from datetime import date
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -28,8 +29,14 @@ class Entry(BaseModel):
     description: str = ""
 
 
+TileIndex = Annotated[int, Field(ge=0, le=20)]
+
+
 class Wijk(Entry):
     cbs_code: str = ""
+    # Where the wijk lies on the dashboard's schematic map: [column, row] of a tile, west to
+    # east and north to south. A schematic, not geography (docs/design.md, "Registries").
+    tile: tuple[TileIndex, TileIndex] | None = None
 
 
 class Camera(BaseModel):
@@ -72,6 +79,9 @@ class Registries(BaseModel):
                 raise ValueError(f"{name} is empty")
             if len(set(codes)) != len(codes):
                 raise ValueError(f"{name} lists a code twice")
+        tiles = [w.tile for w in self.wijken if w.tile is not None]
+        if len(set(tiles)) != len(tiles):
+            raise ValueError("wijken: two wijken share a tile of the map")
         wijken = {w.code for w in self.wijken}
         for camera in self.cameras:
             if camera.wijk not in wijken:

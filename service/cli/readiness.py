@@ -44,10 +44,12 @@ def configure_logging(level: str = "info") -> None:
         level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     if level == Level.WARNING:
-        # aiokafka says ERROR while a fresh broker is still making its offsets topic, and
-        # retries: a quiet start leaves it out (a coordinator that never comes keeps the
-        # process from getting ready, which `run` reports).
+        # While a fresh broker is still making its offsets topic, aiokafka's group coordinator
+        # warns (and says ERROR that it is not available yet), and retries: a quiet start
+        # leaves that out. A coordinator that never comes keeps the process from getting
+        # ready, which `run` reports.
         coordinator = logging.getLogger("aiokafka.consumer.group_coordinator")
+        coordinator.setLevel(logging.ERROR)
         coordinator.addFilter(lambda record: "CoordinatorNotAvailable" not in record.getMessage())
 
 

@@ -117,6 +117,10 @@ def build_worker_app(
         # times out; faust's 60 s default would stall those partitions for a minute.
         broker_session_timeout=10.0,
         broker_heartbeat_interval=2.0,
+        # A group leader that assigns while its metadata lacks the topics (a broker just
+        # restarted) gives every worker nothing, until a metadata refresh shows the topics
+        # and makes the group rebalance: after 10 s, not aiokafka's 5 minutes.
+        consumer_metadata_max_age_ms=10_000,
     )
     raw: dict[str, Any] = {
         "key_type": bytes,

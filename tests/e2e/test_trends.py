@@ -1,5 +1,6 @@
-"""The dashboard's trends in a real browser: today's bar moves with a posted event, and a week
-far above the eight before it gets its mark while ordinary traffic does not (issue 17)."""
+"""The dashboard's trends and map in a real browser: today's bar and the wijk's tile move with
+a posted event, and a week far above the eight before it gets its mark while ordinary traffic
+does not (issue 17)."""
 
 from __future__ import annotations
 
@@ -51,6 +52,14 @@ def test_trends_move_with_posted_events_and_mark_a_spike(
     stack.post(report_today("TREND-1", wijk="palenstein", category="horeca"))
     expect(today).to_have_attribute("data-count", "2", timeout=LIVE_WITHIN_MS)
     print(f"\ntoday's bar moved {time.monotonic() - started:.2f}s after the POST was sent")
+    # The map: the wijk's tile says its new figure, in its shade and in words
+    tile = page.locator('#wijkmap g[data-wijk="palenstein"]')
+    expect(tile).to_have_attribute("data-value", "1", timeout=LIVE_WITHIN_MS)
+    expect(tile).to_have_attribute("aria-label", "Palenstein: 1")
+    expect(tile.locator("text.value")).to_have_text("1")
+    assert tile.get_attribute("data-shade") != "0"
+    expect(page.locator('#wijkmap g[data-wijk="meerzicht"]')).to_have_attribute("data-shade", "0")
+    expect(page.locator("#map-table")).to_contain_text("Palenstein")
 
     # Eight ordinary weeks before this one, then one more event this week: no mark.
     now = datetime.now(LOCAL)

@@ -91,5 +91,5 @@ def test_the_worker_does_not_touch_the_store() -> None:
     worker = ROOT / "service" / "stream" / "worker.py"
     assert not {m for m in imports(worker) if m.split(".")[0] in ("storage", "sqlalchemy")}
     processes = (ROOT / "service" / "cli" / "processes.py").read_text()
-    body = processes.split("def worker()", 1)[1].split("\ndef ", 1)[0]
+    body = processes.split("def worker(", 1)[1].split("\ndef ", 1)[0]
     assert "store(" not in body

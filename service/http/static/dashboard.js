@@ -229,6 +229,7 @@ function render(flash) {
     show(td, key === "all" ? all : source.get(code) || emptyFigures(), flash);
   }
   renderSummary(all);
+  if (state.registries) drawMap(state.registries.wijken, perWijk, state.kind);
 }
 
 function renderSummary(all) {
