@@ -76,11 +76,12 @@ chromium:
 # The tests' OpenID Connect provider (oidc-provider, from the npm registry, pinned by its lock).
 idp: $(IDP_STAMP)
 
-$(IDP_STAMP): tests/idp/package.json tests/idp/package-lock.json
+# Each npm package of the tests (tests/<name>/), installed as its lock pins it.
+tests/%/node_modules/.installed: tests/%/package.json tests/%/package-lock.json
 	@command -v node >/dev/null && command -v npm >/dev/null || \
 		{ $(MAKE) --no-print-directory $(APT_UPDATED) && \
 		  $(SUDO) apt-get install -y --no-install-recommends nodejs npm; }
-	npm ci --prefix tests/idp --no-audit --no-fund --loglevel=error
+	npm ci --prefix tests/$* --no-audit --no-fund --loglevel=error
 	touch $@
 
 # The peer of bench/peer.py (Quix Streams) in a virtual environment of its own.
@@ -93,13 +94,6 @@ $(PEER_VENV)/.installed: bench/peer-requirements.txt
 
 # axe-core for the dashboard's accessibility checks (from the npm registry, pinned by its lock).
 a11y: $(A11Y_STAMP)
-
-$(A11Y_STAMP): tests/a11y/package.json tests/a11y/package-lock.json
-	@command -v node >/dev/null && command -v npm >/dev/null || \
-		{ $(MAKE) --no-print-directory $(APT_UPDATED) && \
-		  $(SUDO) apt-get install -y --no-install-recommends nodejs npm; }
-	npm ci --prefix tests/a11y --no-audit --no-fund --loglevel=error
-	touch $@
 
 $(APT_UPDATED):
 	mkdir -p $(dir $@)

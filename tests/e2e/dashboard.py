@@ -61,26 +61,17 @@ class Stack:
             return False
 
     def post(self, event: dict[str, Any]) -> None:
-        response = httpx.post(
-            f"{self.base}/v1/events",
-            content=json.dumps(event),
-            headers={
-                "content-type": "application/cloudevents+json",
-                "authorization": f"Bearer {KEYS[event['source']]}",
-            },
-            timeout=30,
-        )
-        assert response.status_code == 202, response.text
+        self._post(event, "application/cloudevents+json", event["source"])
 
     def post_many(self, events: list[dict[str, Any]]) -> None:
         """Events of one field system in one batch."""
+        self._post(events, "application/cloudevents-batch+json", events[0]["source"])
+
+    def _post(self, body: object, content_type: str, source: str) -> None:
         response = httpx.post(
             f"{self.base}/v1/events",
-            content=json.dumps(events),
-            headers={
-                "content-type": "application/cloudevents-batch+json",
-                "authorization": f"Bearer {KEYS[events[0]['source']]}",
-            },
+            content=json.dumps(body),
+            headers={"content-type": content_type, "authorization": f"Bearer {KEYS[source]}"},
             timeout=30,
         )
         assert response.status_code == 202, response.text

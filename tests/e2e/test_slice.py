@@ -138,11 +138,7 @@ def test_run_starts_everything_and_ctrl_c_stops_everything(tmp_path: Path) -> No
         assert run.output().rstrip().endswith("Wijkwacht stopped.")
     finally:
         run.kill()
-    wait_until(
-        lambda: processes_mentioning(str(tmp_path / "var")) == [],
-        timeout=30,
-        what="every child process to stop",
-    )
+    assert_everything_stops(tmp_path, timeout=30)
 
 
 def assert_a_readable_start(output: str, base: str) -> None:
@@ -160,16 +156,31 @@ def assert_a_readable_start(output: str, base: str) -> None:
     assert "\x1b" not in output  # no terminal control codes (faust's spinner) in a log
 
 
-def test_a_process_of_run_that_dies_is_named_and_everything_stops(tmp_path: Path) -> None:
+def started_run(tmp_path: Path, says: str) -> Process:
+    """`wijkwacht run` in development on a data dir of its own, once its output says `says`
+    (or it died)."""
     env = user_env(tmp_path, f"sqlite:///{tmp_path / 'var' / 'store.sqlite3'}")
     env.update(WIJKWACHT_ENV="development", WIJKWACHT_API_KEYS="")
     run = Process(["run"], env, tmp_path / "run.log")
+    wait_until(
+        lambda: says in run.output() or not run.alive(),
+        timeout=120,
+        what="run to start its processes",
+    )
+    return run
+
+
+def assert_everything_stops(tmp_path: Path, timeout: float) -> None:
+    wait_until(
+        lambda: processes_mentioning(str(tmp_path / "var")) == [],
+        timeout=timeout,
+        what="every child process to stop",
+    )
+
+
+def test_a_process_of_run_that_dies_is_named_and_everything_stops(tmp_path: Path) -> None:
+    run = started_run(tmp_path, "Wijkwacht is ready.")
     try:
-        wait_until(
-            lambda: "Wijkwacht is ready." in run.output() or not run.alive(),
-            timeout=120,
-            what="run to start its processes",
-        )
         found = re.search(r"  worker +is up \(pid (\d+)\)", run.output())
         assert found, run.output()
         os.kill(int(found.group(1)), signal.SIGKILL)
@@ -178,29 +189,14 @@ def test_a_process_of_run_that_dies_is_named_and_everything_stops(tmp_path: Path
         assert "a process stopped unexpectedly; everything was stopped" in run.output()
     finally:
         run.kill()
-    wait_until(
-        lambda: processes_mentioning(str(tmp_path / "var")) == [],
-        timeout=30,
-        what="every child process to stop",
-    )
+    assert_everything_stops(tmp_path, timeout=30)
 
 
 def test_children_of_run_die_with_it_even_on_sigkill(tmp_path: Path) -> None:
-    env = user_env(tmp_path, f"sqlite:///{tmp_path / 'var' / 'store.sqlite3'}")
-    env.update(WIJKWACHT_ENV="development", WIJKWACHT_API_KEYS="")
-    run = Process(["run"], env, tmp_path / "run.log")
+    run = started_run(tmp_path, "Ctrl-C stops everything")
     try:
-        wait_until(
-            lambda: "Ctrl-C stops everything" in run.output() or not run.alive(),
-            timeout=120,
-            what="run to start its processes",
-        )
         # run itself, the broker (python and java), worker and api
         assert len(processes_mentioning(str(tmp_path / "var"))) >= 5
     finally:
         run.kill()  # SIGKILL: no chance to stop its children itself
-    wait_until(
-        lambda: processes_mentioning(str(tmp_path / "var")) == [],
-        timeout=60,
-        what="every child to die with its parent",
-    )
+    assert_everything_stops(tmp_path, timeout=60)
