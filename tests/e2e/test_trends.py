@@ -17,6 +17,8 @@ from tests import factories
 from tests.e2e.dashboard import (
     LIVE_WITHIN_MS,
     Stack,
+    damage_today,
+    damage_year,
     open_dashboard,
     report_today,
     screenshot,
@@ -27,6 +29,7 @@ from tests.support import READER, wait_until
 pytestmark = pytest.mark.e2e
 REPORT = "handhavingsmelding"
 PER_WEEK = 4  # the steady level of the eight weeks before this one
+STORE_WITHIN_MS = 20_000  # the materialiser's batch, then the page's next look at the store
 
 
 def week_label(moment: datetime) -> str:
@@ -92,3 +95,43 @@ def test_trends_move_with_posted_events_and_mark_a_spike(
     table = page.locator("#trend-weeks-table")
     expect(table.locator("tbody tr").last).to_contain_text("ja")
     screenshot(page, tmp_path, "dashboard-trends-1600.png")
+
+
+def test_damage_per_jaarwisseling_from_the_store(stack: Stack, page: Page, tmp_path: Path) -> None:
+    """For New Year damage, a bar per jaarwisseling with its part by illegal fireworks, from
+    the store; it follows what the materialiser writes, and only the damage view shows it."""
+    this_year = damage_year()
+    stack.post_many(
+        [
+            damage_today("TREND-JW-1", jaarwisseling=this_year, amount_cents=300_000, illegal=True),
+            damage_today(
+                "TREND-JW-2", jaarwisseling=this_year, amount_cents=100_000, illegal=False
+            ),
+            damage_today(
+                "TREND-JW-3", jaarwisseling=this_year - 1, amount_cents=50_000, illegal=True
+            ),
+        ]
+    )
+    open_dashboard(page, stack, "?scope=year&kind=jaarwisselingsschade")
+    figure = page.locator("#trend-years-figure")
+    expect(figure).to_be_visible()
+    bar = page.locator(f'#trend-years g.year[data-period="{this_year}"]')
+    expect(bar).to_have_attribute("data-amount", "400000", timeout=STORE_WITHIN_MS)
+    expect(bar).to_have_attribute("data-fireworks", "300000")
+    expect(bar.locator("text.amount")).to_have_text("€\u00a04.000")
+    expect(bar.locator("text.share")).to_have_text("75%")
+    before = page.locator(f'#trend-years g.year[data-period="{this_year - 1}"]')
+    expect(before).to_have_attribute("data-amount", "50000")
+    table = page.locator("#trend-years-table")
+    expect(table).to_contain_text(f"{this_year}/{this_year + 1}€\u00a04.000€\u00a03.00075%")
+
+    # Live: a new item moves this year's bar once the store has it, without a reload.
+    stack.post(
+        damage_today("TREND-JW-4", jaarwisseling=this_year, amount_cents=100_000, illegal=False)
+    )
+    expect(bar).to_have_attribute("data-amount", "500000", timeout=STORE_WITHIN_MS)
+    expect(bar.locator("text.share")).to_have_text("60%")
+    screenshot(page, tmp_path, "dashboard-years-1600.png")
+
+    page.get_by_role("button", name="Handhavingsmeldingen").click()
+    expect(figure).to_be_hidden()

@@ -7,6 +7,10 @@ const SCOPES = ["day", "week", "year"];
 const KINDS = ["handhavingsmelding", "cameraincident", DAMAGE];
 const LAG_POLL_MS = 5000;
 const RECONNECT_MS = 2000;
+const ANNOUNCE_MS = 10000; // a screen reader hears the figures at most this often
+const ANNOUNCE_GATHER_MS = 1500; // ... and a burst of changes as one announcement
+const KIND_NAMES = { handhavingsmelding: "Handhavingsmeldingen", cameraincident:
+  "Cameraincidenten", [DAMAGE]: "Jaarwisselingsschade" };
 const MONTHS = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
   "september", "oktober", "november", "december"];
 
@@ -22,6 +26,8 @@ const state = {
   totalsTds: new Map(), // "row|wijk", "col|category", "all" → { main, sub }
   base: null, // last year's figure to compare the year-to-date with
   baseRequest: 0,
+  all: null, // the figures of the whole grid, as last drawn
+  announced: { view: "", value: null, at: 0, timer: 0, connection: "" },
 };
 
 // ---- Dutch number formats (done by hand: the same output on every browser and locale) ----
@@ -228,8 +234,39 @@ function render(flash) {
     const source = side === "row" ? perWijk : perCategory;
     show(td, key === "all" ? all : source.get(code) || emptyFigures(), flash);
   }
+  state.all = all;
   renderSummary(all);
   if (state.registries) drawMap(state.registries.wijken, perWijk, state.kind);
+  if (flash) announceSoon();
+}
+
+// ---- what a screen reader hears: live changes of the figures, gathered, at most one
+// announcement per ANNOUNCE_MS; a switch of kind or period starts afresh, unannounced ----
+
+function announce(text) {
+  document.getElementById("announce").textContent = text;
+  state.announced.at = Date.now();
+}
+
+function announceSoon() {
+  const said = state.announced;
+  if (said.timer) return;
+  const wait = Math.max(ANNOUNCE_GATHER_MS, said.at + ANNOUNCE_MS - Date.now());
+  said.timer = setTimeout(() => {
+    said.timer = 0;
+    const view = `${state.kind}|${state.scope}|${state.period}`;
+    const damage = state.kind === DAMAGE;
+    const value = damage ? state.all.amount_cents : state.all.count;
+    const before = said.view === view ? said.value : null;
+    said.view = view;
+    said.value = value;
+    if (before === value) return;
+    const format = damage ? euros : group;
+    const label = document.getElementById("period-label").textContent;
+    const sign = value > before ? "+" : "−";
+    const change = before === null ? "" : ` (${sign}${format(Math.abs(value - before))})`;
+    announce(`${KIND_NAMES[state.kind]}, ${label.toLowerCase()}: ${format(value)}${change}`);
+  }, wait);
 }
 
 function renderSummary(all) {
@@ -308,11 +345,23 @@ async function loadBase() {
 // ---- the live stream and its state ----
 
 function setStatus(name, text, detail = "") {
+  announceConnection(name, text);
   const status = document.getElementById("status");
   status.dataset.state = name;
   status.title = detail;
   document.getElementById("status-text").textContent = text;
   document.body.classList.toggle("stale", name === "disconnected");
+}
+
+// Heard when the connection changes (lost, back, needing an operator), not with every move of
+// the lag; the first connection is not announced.
+function announceConnection(name, text) {
+  if (name === "connecting") return;
+  const connection = name === "behind" ? "live" : name;
+  const before = state.announced.connection;
+  state.announced.connection = connection;
+  if (connection === before || (!before && connection === "live")) return;
+  announce(connection === "live" ? "Verbonden: de cijfers zijn live." : text);
 }
 
 function showLag(asOf) {
@@ -375,6 +424,9 @@ function connect() {
 
 async function pollLag() {
   if (!state.stream || state.stream.readyState !== EventSource.OPEN) return;
+  // The damage per jaarwisseling comes from the store, which the materialiser fills shortly
+  // after the stream shows a change: look again.
+  if (state.kind === DAMAGE) trendsFor(state.kind);
   try {
     const ready = await fetch("/readyz");
     state.problems = (await ready.json()).pipeline?.problems ?? [];

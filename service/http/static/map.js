@@ -34,7 +34,7 @@ function drawMap(wijken, perWijk, kind) {
       const [x, y] = [wijk.tile[0] * TILE, wijk.tile[1] * TILE];
       tile.append(
         svgNode("rect", { x: x + 3, y: y + 3, width: TILE - 6, height: TILE - 6, rx: 6 }),
-        svgNode("text", { x: x + TILE / 2, y: y + 34, class: "name" }, short(wijk.name)),
+        nameOf(wijk.name, x, y),
         svgNode("text", { x: x + TILE / 2, y: y + 72, class: "value" }),
         svgNode("title"),
       );
@@ -44,7 +44,7 @@ function drawMap(wijken, perWijk, kind) {
     tile.dataset.value = String(value(wijk.code));
     tile.dataset.shade = String(shadeOf(value(wijk.code), top));
     tile.setAttribute("aria-label", said);
-    tile.querySelector("text.value").textContent = text(wijk.code);
+    fit(tile.querySelector("text.value"), text(wijk.code), 6);
     tile.querySelector("title").textContent = said;
   }
   fillTable(
@@ -54,7 +54,21 @@ function drawMap(wijken, perWijk, kind) {
   );
 }
 
-// Long names on a small tile: "Buytenwegh-De Leyens" → "Buytenwegh".
-function short(name) {
-  return name.length > 14 ? name.split(/[- ]/)[0] : name;
+// Long names on a small tile: "Buytenwegh-De Leyens" → "Buytenwegh"; a long single word
+// ("Bedrijventerreinen") is pressed to the tile's width rather than cut.
+function nameOf(name, x, y) {
+  const shown = name.length > 14 ? name.split(/[- ]/)[0] : name;
+  return fit(svgNode("text", { x: x + TILE / 2, y: y + 34, class: "name" }), shown, 12);
+}
+
+// Writes `text`, pressed to the tile's width when it has more than `room` characters.
+function fit(node, text, room) {
+  node.textContent = text;
+  if (text.length > room) {
+    node.setAttribute("textLength", TILE - 14);
+    node.setAttribute("lengthAdjust", "spacingAndGlyphs");
+  } else {
+    node.removeAttribute("textLength");
+  }
+  return node;
 }

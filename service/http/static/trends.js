@@ -1,6 +1,7 @@
 // Trends: the chosen kind's counts (amounts, for New Year damage) per day over the last eight
-// weeks and per week this year against last year, from GET /v1/series. Redrawn at most twice
-// a second while the live stream reports changes. Plain SVG drawn here, nothing fetched from
+// weeks and per week this year against last year, and for New Year damage the amounts per
+// jaarwisseling over the years, from GET /v1/series. Redrawn at most twice a second while the
+// live stream reports changes. Plain SVG drawn here, nothing fetched from
 // elsewhere; beside each chart a table with the same figures for screen readers.
 "use strict";
 
@@ -46,8 +47,13 @@ function trendText(kind, value) {
 async function drawTrends() {
   const request = ++trends.request;
   const { kind } = trends;
+  const damage = kind === "jaarwisselingsschade";
+  // The years come from the store: when it is down, the live charts still show.
+  const years = damage ? seriesOf(kind, "year").catch(() => null) : null;
   const [days, weeks] = await Promise.all([seriesOf(kind, "day"), seriesOf(kind, "week")]);
   if (request !== trends.request) return; // the kind changed meanwhile
+  document.getElementById("trend-years-figure").hidden = !damage;
+  if (damage) drawYears((await years)?.series[0].points ?? null, request);
   const value = trendValue(kind);
   const points = days.series[0].points;
   drawDays(document.getElementById("trend-days"), points, value, kind);
@@ -121,6 +127,66 @@ function drawWeeks(chart, series, value, kind) {
     chart.append(dot);
     if (point.marked) chart.append(svgNode("text", { x: x(point), y: y(point) - 8, class: "mark" }, "▲"));
   }
+}
+
+// New Year damage per jaarwisseling: a bar per year, its part by illegal fireworks hatched,
+// and both figures written above it, so that neither colour nor pattern carries them alone.
+function drawYears(points, request) {
+  if (request !== trends.request) return;
+  const chart = document.getElementById("trend-years");
+  const missing = document.getElementById("trend-years-missing");
+  missing.hidden = points !== null;
+  chart.replaceChildren();
+  if (!points) return;
+  const step = 4 * BAR_STEP;
+  const scale = scaleOf(points.map((p) => p.amount_cents));
+  chart.setAttribute("viewBox", `0 0 ${Math.max(points.length, 6) * step} ${CHART_HEIGHT + 14}`);
+  const hatch = svgNode("pattern", {
+    id: "fireworks-hatch", width: 4, height: 4, patternUnits: "userSpaceOnUse",
+    patternTransform: "rotate(45)",
+  });
+  hatch.append(svgNode("rect", { width: 4, height: 4, class: "hatch-ground" }),
+    svgNode("line", { x1: 0, y1: 0, x2: 0, y2: 4, class: "hatch-line" }));
+  const defs = svgNode("defs");
+  defs.append(hatch);
+  chart.append(defs);
+  points.forEach((point, n) => {
+    const x = n * step + 4;
+    const height = Math.max(scale(point.amount_cents), point.amount_cents ? 1 : 0);
+    const fireworks = Math.round((height * point.illegal_fireworks_cents) / (point.amount_cents || 1));
+    const said = `${yearLabel(point.period)}: ${euros(point.amount_cents)}, waarvan door `
+      + `illegaal vuurwerk ${euros(point.illegal_fireworks_cents)} `
+      + `(${share(point.illegal_fireworks_cents, point.amount_cents)})`;
+    const column = svgNode("g", {
+      class: "year", "data-period": point.period, "data-amount": point.amount_cents,
+      "data-fireworks": point.illegal_fireworks_cents,
+    });
+    column.append(
+      svgNode("rect", { x, y: CHART_HEIGHT - height, width: step - 8, height, class: "bar" }),
+      svgNode("rect", {
+        x, y: CHART_HEIGHT - fireworks, width: step - 8, height: fireworks, class: "fireworks",
+        fill: "url(#fireworks-hatch)",
+      }),
+      svgNode("text", { x: x + (step - 8) / 2, y: CHART_HEIGHT - height - 9, class: "amount" },
+        point.amount_cents ? euros(point.amount_cents) : ""),
+      svgNode("text", { x: x + (step - 8) / 2, y: CHART_HEIGHT - height - 2, class: "share" },
+        point.amount_cents ? share(point.illegal_fireworks_cents, point.amount_cents) : ""),
+      svgNode("text", { x: x + (step - 8) / 2, y: CHART_HEIGHT + 11, class: "year-label" },
+        `${point.period}/${String(Number(point.period) + 1).slice(2)}`),
+      svgNode("title", {}, said),
+    );
+    chart.append(column);
+  });
+  fillTable(
+    "trend-years-table",
+    [["Jaarwisseling", "Schade", "Door illegaal vuurwerk", "Aandeel"]],
+    points.map((p) => [yearLabel(p.period), euros(p.amount_cents),
+      euros(p.illegal_fireworks_cents), share(p.illegal_fireworks_cents, p.amount_cents)]),
+  );
+}
+
+function yearLabel(period) {
+  return `${period}/${Number(period) + 1}`;
 }
 
 function fillTable(id, head, rows) {
