@@ -8,8 +8,9 @@ from typing import Any
 import orjson
 
 from events.errors import FieldError, InvalidEvent
+from events.fields import JSON_CONTENT_TYPE
 from events.limits import STATIC_WINDOW, TimeWindow
-from events.models import JSON_CONTENT_TYPE, Event, parse_event
+from events.models import Event, parse_event
 from events.registry import Registries
 
 STRUCTURED_CONTENT_TYPE = "application/cloudevents+json"

@@ -3,14 +3,12 @@ docs/contract.md §3."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
@@ -20,19 +18,26 @@ from pydantic import (
 )
 
 from events.errors import FieldError, InvalidEvent
-from events.kinds import CAMERA, DAMAGE, ENFORCEMENT, WITHDRAWAL, event_type
+from events.fields import JSON_CONTENT_TYPE, Code, Payload, Timestamp
+from events.home_safety import CaseOpening, CaseStatus, DomesticViolence, RestrainingOrder
+from events.kinds import (
+    CAMERA,
+    CASE,
+    CASE_STATUS,
+    DAMAGE,
+    DOMESTIC,
+    ENFORCEMENT,
+    RESTRAINING,
+    WITHDRAWAL,
+    event_type,
+)
 from events.limits import (
     AMOUNT_MAX_CENTS,
     AMOUNT_MIN_CENTS,
-    CODE_MAX_LENGTH,
-    EARLIEST_TIME,
     FIRST_YEAR,
     ID_MAX_LENGTH,
     ID_PATTERN,
     LAST_YEAR,
-    LATEST_TIME,
-    REVISION_MAX,
-    REVISION_MIN,
     SOURCE_MAX_LENGTH,
     SOURCE_PATTERN,
     STATIC_WINDOW,
@@ -41,43 +46,9 @@ from events.limits import (
     id_problem,
     source_problem,
     subject_problem,
-    utc_text,
 )
 from events.periods import LOCAL, Periods, periods_of
 from events.registry import Registries
-
-_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
-JSON_CONTENT_TYPE = "application/json"
-
-
-def _rfc3339(value: Any) -> Any:
-    """Only RFC 3339 text with an offset: no bare dates, no epoch numbers, no local times."""
-    if isinstance(value, datetime):
-        return value
-    if not isinstance(value, str) or not _RFC3339.match(value):
-        raise ValueError(
-            "must be an RFC 3339 date-time with a UTC offset, e.g. 2022-12-31T23:30:00+01:00"
-        )
-    return value
-
-
-TIME_DESCRIPTION = (
-    f"RFC 3339 date-time with a UTC offset, from {utc_text(EARLIEST_TIME)} to "
-    f"{utc_text(LATEST_TIME)}; over HTTP also not before WIJKWACHT_EARLIEST_EVENT_TIME and not "
-    "later than WIJKWACHT_FUTURE_MARGIN_SECONDS (default one day) after the server's clock"
-)
-Timestamp = Annotated[datetime, BeforeValidator(_rfc3339), Field(description=TIME_DESCRIPTION)]
-Revision = Annotated[StrictInt, Field(ge=REVISION_MIN, le=REVISION_MAX)]
-Code = Annotated[str, Field(min_length=1, max_length=CODE_MAX_LENGTH)]
-
-
-class Payload(BaseModel):
-    """Base of the `data` models; unknown fields are refused (no free text, no personal data)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
-
-    kind: ClassVar[str]
-    revision: Revision
 
 
 class EnforcementReport(Payload):
@@ -116,21 +87,45 @@ class DamageItem(Payload):
 
 
 class Withdrawal(Payload):
-    """nl.wijkwacht.intrekking.v1: an incident is withdrawn and counts nowhere any more."""
+    """nl.wijkwacht.intrekking.v1: an incident (or a case) is withdrawn and counts nowhere any
+    more."""
 
     kind: ClassVar[str] = WITHDRAWAL
+    moment_field: ClassVar[str | None] = None
     reason: Literal["dubbel", "onjuist", "overig"]
 
 
-EventData = EnforcementReport | CameraIncident | DamageItem | Withdrawal
+EventData = (
+    EnforcementReport
+    | CameraIncident
+    | DamageItem
+    | DomesticViolence
+    | RestrainingOrder
+    | CaseOpening
+    | CaseStatus
+    | Withdrawal
+)
 PAYLOADS: dict[str, type[EventData]] = {
     event_type(payload.kind): payload
-    for payload in (EnforcementReport, CameraIncident, DamageItem, Withdrawal)
+    for payload in (
+        EnforcementReport,
+        CameraIncident,
+        DamageItem,
+        DomesticViolence,
+        RestrainingOrder,
+        CaseOpening,
+        CaseStatus,
+        Withdrawal,
+    )
 }
 EventType = Literal[
     "nl.wijkwacht.handhavingsmelding.v1",
     "nl.wijkwacht.cameraincident.v1",
     "nl.wijkwacht.jaarwisselingsschade.v1",
+    "nl.wijkwacht.huiselijkgeweld.v1",
+    "nl.wijkwacht.huisverbod.v1",
+    "nl.wijkwacht.woonoverlast.v1",
+    "nl.wijkwacht.woonoverlaststatus.v1",
     "nl.wijkwacht.intrekking.v1",
 ]
 # A Literal must spell its values out; this keeps them the types of PAYLOADS.
@@ -162,7 +157,7 @@ class Event(BaseModel):
     type: EventType
     subject: str
     time: datetime
-    data: EnforcementReport | CameraIncident | DamageItem | Withdrawal
+    data: EventData
 
     @property
     def field_system(self) -> str:
@@ -175,13 +170,14 @@ class Event(BaseModel):
         return self.source + self.subject
 
     def periods(self) -> Periods:
-        """Reporting periods; a damage item's year is its jaarwisseling."""
+        """Reporting periods of an incident; a damage item's year is its jaarwisseling."""
         data = self.data
         if isinstance(data, DamageItem):
             return periods_of(data.occurred_at or self.time, year=data.jaarwisseling)
-        if isinstance(data, EnforcementReport | CameraIncident):
-            return periods_of(data.occurred_at)
-        raise ValueError("a withdrawal has no periods")
+        moment = data.moment()
+        if moment is None or isinstance(data, CaseOpening | CaseStatus):
+            raise ValueError(f"{data.kind} has no periods of its own")
+        return periods_of(moment)
 
     def to_cloudevent(self) -> dict[str, Any]:
         """Structured-mode JSON object of this event."""
@@ -229,7 +225,7 @@ def parse_event(raw: Any, registries: Registries, window: TimeWindow = STATIC_WI
             if e.field not in named
         ]
         if data is not None:
-            outside = _window_errors("data.occurred_at", getattr(data, "occurred_at", None), window)
+            outside = _window_errors(f"data.{data.moment_field}", data.moment(), window)
             errors += outside
             # A time far outside the window may not even have a local time (9999-12-31T23:59Z
             # is in the year 10000 in Amsterdam): the rules on local days wait until it is in.
@@ -271,6 +267,10 @@ _CODE_FIELDS: dict[str, tuple[str, ...]] = {
     ENFORCEMENT: ("wijk", "category", "team"),
     CAMERA: ("camera", "category", "wijk"),
     DAMAGE: ("wijk", "category"),
+    DOMESTIC: ("wijk", "organisation"),
+    RESTRAINING: ("wijk",),
+    CASE: ("wijk", "housing", "category"),
+    CASE_STATUS: ("statustype", "resultaat"),
     WITHDRAWAL: (),
 }
 
@@ -294,6 +294,8 @@ def consistency_errors(data: Payload, registries: Registries) -> list[FieldError
     errors: list[FieldError] = []
     if isinstance(data, CameraIncident):
         errors += _camera_errors(data, registries)
+    if isinstance(data, CaseStatus):
+        errors += _status_errors(data, registries)
     if isinstance(data, DamageItem) and data.occurred_at is not None:
         day = data.occurred_at.astimezone(LOCAL).date()
         first, last = date(data.jaarwisseling, 12, 1), date(data.jaarwisseling + 1, 1, 31)
@@ -329,15 +331,38 @@ def _camera_errors(data: CameraIncident, registries: Registries) -> list[FieldEr
     return errors
 
 
+def _status_errors(data: CaseStatus, registries: Registries) -> list[FieldError]:
+    """A final status carries the case's resultaat, and only a final one does (ZGW)."""
+    final = registries.is_final(data.statustype)
+    if final is None:
+        return []  # an unknown statustype: reported by unknown_codes
+    if final and data.resultaat is None:
+        return [
+            FieldError(
+                "data.resultaat",
+                f"required: statustype {data.statustype!r} closes "
+                "the case, and a closed case has a resultaat",
+            )
+        ]
+    if not final and data.resultaat is not None:
+        return [
+            FieldError(
+                "data.resultaat",
+                f"only a final status has one; statustype {data.statustype!r} leaves the case open",
+            )
+        ]
+    return []
+
+
 def camera_wijk(event: Event, registries: Registries) -> str:
     """The wijk an event counts in: a camera incident's is its camera's."""
     data = event.data
     if isinstance(data, CameraIncident):
         camera = registries.camera(data.camera)
         return camera.wijk if camera else (data.wijk or "")
-    if isinstance(data, EnforcementReport | DamageItem):
-        return data.wijk
-    raise ValueError("a withdrawal has no wijk")
+    if isinstance(data, CaseStatus | Withdrawal):
+        raise ValueError(f"{data.kind} has no wijk")
+    return data.wijk
 
 
 _PATTERN_PROBLEMS = {"id": id_problem, "source": source_problem, "subject": subject_problem}

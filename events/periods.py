@@ -48,6 +48,11 @@ def periods_of(moment: datetime, *, year: int | None = None) -> Periods:
     return _periods_of_day(moment.astimezone(LOCAL).date(), year)
 
 
+def periods_of_day(day: date) -> Periods:
+    """Periods of a local day."""
+    return _periods_of_day(day, None)
+
+
 # Every label follows from the local date alone, and events cluster on few dates: the worker
 # computes each date's labels once instead of once per event.
 @lru_cache(maxsize=4096)

@@ -1,4 +1,5 @@
-"""Registries: the wijken, categories, cameras and teams that codes in events refer to.
+"""Registries: the wijken, categories, cameras, teams and the case registries (housing types,
+statustypes, resultaattypes) that codes in events refer to.
 
 They are data files (JSON) shipped in `events/registries/`; a municipality points
 WIJKWACHT_REGISTRY_DIR at its own copy to replace them without touching code.
@@ -15,7 +16,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from events.errors import RegistryError
-from events.kinds import KINDS
+from events.kinds import DOMESTIC, KINDS, RESTRAINING, RESTRAINING_CATEGORY
 from events.limits import CODE_PATTERN
 
 DEFAULT_DIR = Path(__file__).resolve().parent / "registries"
@@ -37,6 +38,13 @@ class Wijk(Entry):
     # Where the wijk lies on the dashboard's schematic map: [column, row] of a tile, west to
     # east and north to south. A schematic, not geography (docs/design.md, "Registries").
     tile: tuple[TileIndex, TileIndex] | None = None
+
+
+class StatusType(Entry):
+    """A statustype of a woonoverlast case (ZGW): `final` closes the case (ZGW's
+    eindstatus); any other, set after a final one, opens it again."""
+
+    final: bool
 
 
 class Camera(BaseModel):
@@ -63,6 +71,9 @@ class Registries(BaseModel):
     categories: dict[str, tuple[Entry, ...]]
     cameras: tuple[Camera, ...]
     teams: tuple[Entry, ...]
+    housing: tuple[Entry, ...]
+    statustypes: tuple[StatusType, ...]
+    resultaattypes: tuple[Entry, ...]
 
     @model_validator(mode="after")
     def _consistent(self) -> Registries:
@@ -72,6 +83,9 @@ class Registries(BaseModel):
             ("wijken", [w.code for w in self.wijken]),
             ("cameras", [c.id for c in self.cameras]),
             ("teams", [t.code for t in self.teams]),
+            ("housing", [h.code for h in self.housing]),
+            ("statustypes", [t.code for t in self.statustypes]),
+            ("resultaattypes", [t.code for t in self.resultaattypes]),
         ]
         groups += [(f"categories.{k}", [c.code for c in v]) for k, v in self.categories.items()]
         for name, codes in groups:
@@ -79,6 +93,10 @@ class Registries(BaseModel):
                 raise ValueError(f"{name} is empty")
             if len(set(codes)) != len(codes):
                 raise ValueError(f"{name} lists a code twice")
+        if {t.final for t in self.statustypes} != {True, False}:
+            raise ValueError("statustypes must hold a final one and one that is not")
+        if RESTRAINING_CATEGORY not in {c.code for c in self.categories[RESTRAINING]}:
+            raise ValueError(f"categories.{RESTRAINING} must hold {RESTRAINING_CATEGORY!r}")
         tiles = [w.tile for w in self.wijken if w.tile is not None]
         if len(set(tiles)) != len(tiles):
             raise ValueError("wijken: two wijken share a tile of the map")
@@ -104,6 +122,18 @@ class Registries(BaseModel):
         return frozenset(t.code for t in self.teams)
 
     @cached_property
+    def _case_codes(self) -> dict[str, frozenset[str]]:
+        return {
+            "housing": frozenset(h.code for h in self.housing),
+            "statustype": frozenset(t.code for t in self.statustypes),
+            "resultaat": frozenset(t.code for t in self.resultaattypes),
+        }
+
+    @cached_property
+    def _final(self) -> dict[str, bool]:
+        return {t.code: t.final for t in self.statustypes}
+
+    @cached_property
     def _cameras(self) -> dict[str, Camera]:
         return {c.id: c for c in self.cameras}
 
@@ -125,8 +155,10 @@ class Registries(BaseModel):
 
     def codes(self, kind: str, field: str) -> frozenset[str]:
         """The codes allowed in `data.<field>` of an event of `kind`."""
-        if field == "category":
-            return self.category_codes(kind)
+        if field == "category" or (kind == DOMESTIC and field == "organisation"):
+            return self.category_codes(kind)  # a registering organisation is its category
+        if field in self._case_codes:
+            return self._case_codes[field]
         if field == "wijk":
             return self._wijk_codes
         if field == "team":
@@ -136,14 +168,21 @@ class Registries(BaseModel):
     def camera(self, camera_id: str) -> Camera | None:
         return self._cameras.get(camera_id)
 
+    def is_final(self, statustype: str) -> bool | None:
+        """Whether a statustype closes a case; None for an unknown one."""
+        return self._final.get(statustype)
+
 
 def load_registries(directory: Path | None = None) -> Registries:
-    """Read and cross-check the four registry files; RegistryError says what is wrong."""
+    """Read and cross-check the five registry files; RegistryError says what is wrong."""
     directory = directory or DEFAULT_DIR
     raw: dict[str, object] = {}
     for stem, key in (("wijken", "wijken"), ("cameras", "cameras"), ("teams", "teams")):
         raw[key] = _read(directory / f"{stem}.json").get(key)
     raw["categories"] = _read(directory / "categories.json")
+    cases = _read(directory / "cases.json")
+    for key in ("housing", "statustypes", "resultaattypes"):
+        raw[key] = cases.get(key)
     try:
         return Registries.model_validate(raw)
     except ValidationError as exc:

@@ -26,7 +26,10 @@ def event_schemas() -> dict[str, dict[str, Any]]:
         schema["properties"]["type"] = {"const": type_}
         schema["properties"]["id"]["description"] = "Printable ASCII; unique per message"
         schema["properties"]["source"]["description"] = SOURCE_DESCRIPTION
-        schema["properties"]["subject"]["description"] = "The incident's stable id"
+        schema["properties"]["subject"]["description"] = (
+            "The incident's stable id; for a woonoverlast case and each of its statuses, the "
+            "case's (e.g. the zaak's identificatie)"
+        )
         schema["properties"]["data"] = {"$ref": f"#/$defs/{payload.__name__}"}
         schema["$defs"] = {payload.__name__: data}
         schemas[type_] = schema
@@ -62,13 +65,14 @@ def asyncapi(namespace: str = "wijkwacht") -> dict[str, Any]:
             "events": {
                 "address": f"{namespace}.events.v1.{{fieldSystem}}",
                 "description": (
-                    "Input: every revision and withdrawal of every incident, one topic per field "
+                    "Input: every revision and withdrawal of every incident, and every event of "
+                    "every woonoverlast case, one topic per field "
                     "system. A field system producing straight to Kafka signs in as itself and "
                     "may write only its own topic (Kafka ACLs); the API writes there what the "
                     "system posts. Only the system's own incidents count there: a record whose "
                     "source names another field system goes to the dead letters as "
                     "forbidden-source. Key: source + subject, so that every revision of an "
-                    "incident lands in one partition, in order."
+                    "incident, and every event of a case, lands in one partition, in order."
                 ),
                 "parameters": {
                     "fieldSystem": {

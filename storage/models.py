@@ -32,6 +32,8 @@ class AggregateCellBase(SQLModel):
     category: str = Field(primary_key=True, max_length=CODE_MAX_LENGTH)
     wijk: str = Field(primary_key=True, max_length=CODE_MAX_LENGTH)
     year: int = Field(primary_key=True)
+    # A woonoverlast case's housing type; empty for incidents.
+    housing: str = Field(default="", primary_key=True, max_length=CODE_MAX_LENGTH)
     count: int = Field(sa_type=BigInteger)
     amount_cents: int = Field(sa_type=BigInteger)
     illegal_fireworks_cents: int = Field(sa_type=BigInteger)

@@ -21,6 +21,7 @@ class YearCell:
     amount_cents: int
     illegal_fireworks_cents: int
     source_offset: int
+    housing: str = ""  # a woonoverlast case's housing type; empty for incidents
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,7 @@ class TotalRow:
     count: int
     amount_cents: int
     illegal_fireworks_cents: int
+    housing: str | None = None  # grouped by only when asked for (cases)
 
 
 class NotClosed(StorageError):

@@ -75,3 +75,56 @@ def withdrawal(
     return envelope(
         "nl.wijkwacht.intrekking.v1", source, subject, {"revision": revision, "reason": reason}
     )
+
+
+ZAKEN = "urn:nld:gemeente-zoetermeer:systeem:zaken-app"  # the municipality's zaaksysteem
+VEILIGHEIDSHUIS = "urn:nld:gemeente-zoetermeer:systeem:veiligheidshuis-app"
+
+
+def case_opening(subject: str = "ZAAK-1", *, revision: int = 1, **data: Any) -> dict[str, Any]:
+    payload = {
+        "revision": revision,
+        "registered_at": "2022-03-01T10:00:00+01:00",
+        "wijk": "buytenwegh-de-leyens",
+        "housing": "corporatie",
+        "category": "geluid",
+    }
+    payload.update(data)
+    return envelope("nl.wijkwacht.woonoverlast.v1", ZAKEN, subject, payload)
+
+
+def case_status(
+    subject: str = "ZAAK-1",
+    status_id: str = "S-1",
+    statustype: str = "intake",
+    *,
+    revision: int = 1,
+    **data: Any,
+) -> dict[str, Any]:
+    payload = {
+        "revision": revision,
+        "status_id": status_id,
+        "statustype": statustype,
+        "set_at": "2022-03-01T10:00:00+01:00",
+    }
+    if statustype == "afgerond":
+        payload["resultaat"] = "opgelost"
+    payload.update(data)
+    return envelope("nl.wijkwacht.woonoverlaststatus.v1", ZAKEN, subject, payload)
+
+
+def domestic_violence(subject: str = "HG-1", *, revision: int = 1, **data: Any) -> dict[str, Any]:
+    payload = {
+        "revision": revision,
+        "registered_at": "2022-05-01T22:00:00+02:00",
+        "wijk": "meerzicht",
+        "organisation": "politie",
+    }
+    payload.update(data)
+    return envelope("nl.wijkwacht.huiselijkgeweld.v1", VEILIGHEIDSHUIS, subject, payload)
+
+
+def restraining_order(subject: str = "HV-1", *, revision: int = 1, **data: Any) -> dict[str, Any]:
+    payload = {"revision": revision, "imposed_at": "2022-05-02T15:00:00+02:00", "wijk": "meerzicht"}
+    payload.update(data)
+    return envelope("nl.wijkwacht.huisverbod.v1", VEILIGHEIDSHUIS, subject, payload)

@@ -68,7 +68,16 @@ def moments(
 def valid_events(draw: st.DrawFn) -> dict[str, Any]:
     kind = draw(
         st.sampled_from(
-            ["handhavingsmelding", "cameraincident", "jaarwisselingsschade", "intrekking"]
+            [
+                "handhavingsmelding",
+                "cameraincident",
+                "jaarwisselingsschade",
+                "huiselijkgeweld",
+                "huisverbod",
+                "woonoverlast",
+                "woonoverlaststatus",
+                "intrekking",
+            ]
         )
     )
     codes = lambda items: st.sampled_from(sorted(items))  # noqa: E731
@@ -105,6 +114,8 @@ def valid_events(draw: st.DrawFn) -> dict[str, Any]:
         }
         if draw(st.booleans()):
             data["occurred_at"] = f"{day.isoformat()}T12:00:00+01:00"
+    elif kind in HOME:
+        data = draw(home_safety(kind, revision))
     else:
         data = {
             "revision": revision,
@@ -122,6 +133,45 @@ def valid_events(draw: st.DrawFn) -> dict[str, Any]:
     if draw(st.booleans()):
         event["datacontenttype"] = "application/json"
     return event
+
+
+HOME = ("huiselijkgeweld", "huisverbod", "woonoverlast", "woonoverlaststatus")
+
+
+@st.composite
+def home_safety(draw: st.DrawFn, kind: str, revision: int) -> dict[str, Any]:
+    """The data of an event of section 5.1: domestic violence, a restraining order, a
+    woonoverlast case or one of its statuses."""
+    codes = lambda items: st.sampled_from(sorted(items))  # noqa: E731
+    wijk = draw(codes(REGISTRIES.wijk_codes()))
+    if kind == "huiselijkgeweld":
+        organisation = draw(codes(REGISTRIES.category_codes(kind)))
+        return {
+            "revision": revision,
+            "registered_at": draw(moments()),
+            "wijk": wijk,
+            "organisation": organisation,
+        }
+    if kind == "huisverbod":
+        return {"revision": revision, "imposed_at": draw(moments()), "wijk": wijk}
+    if kind == "woonoverlast":
+        return {
+            "revision": revision,
+            "registered_at": draw(moments()),
+            "wijk": wijk,
+            "housing": draw(codes(REGISTRIES.codes(kind, "housing"))),
+            "category": draw(codes(REGISTRIES.category_codes(kind))),
+        }
+    statustype = draw(st.sampled_from(REGISTRIES.statustypes))
+    data = {
+        "revision": revision,
+        "status_id": draw(SUBJECT),
+        "statustype": statustype.code,
+        "set_at": draw(moments()),
+    }
+    if statustype.final:
+        data["resultaat"] = draw(codes(REGISTRIES.codes(kind, "resultaat")))
+    return data
 
 
 # ---- events at the extremes of what the edge allows (events/limits.py) ----------------------

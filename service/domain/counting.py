@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
+from events.home_safety import CaseOpening, CaseStatus, DomesticViolence, RestrainingOrder
+from events.kinds import RESTRAINING_CATEGORY
 from events.models import DamageItem, Event, Withdrawal
 from events.periods import SCOPES, Periods
 from service.domain.figures import ZERO, Figures
@@ -38,6 +40,7 @@ class Outcome(enum.StrEnum):
     CONFLICT_REVISION = "conflict-revision"  # the same revision under another id
     CONFLICT_KIND = "conflict-kind"  # another kind under a subject that has one
     REPLAYED = "replayed"  # this input record was applied before a crash
+    HELD = "held"  # a case's status before its opening: kept, counted once the opening comes
 
 
 @dataclass(slots=True)
@@ -61,13 +64,15 @@ class Contribution:
 
 
 class CellKey(NamedTuple):
-    """Where a contribution counts. A named tuple: hashed in C, several times per event."""
+    """Where a contribution counts. A named tuple: hashed in C, several times per event.
+    `housing` is a woonoverlast case's housing type, and empty for incidents."""
 
     kind: str
     category: str
     wijk: str
     scope: str
     period: str
+    housing: str = ""
 
 
 # Many incidents share kind, category, wijk and date: their cells are built once.
@@ -199,11 +204,19 @@ def revision_of(event: Event, wijk: str) -> Revision:
     data = event.data
     if isinstance(data, Withdrawal):
         return Revision(event.id, data.revision, None, None)
+    if isinstance(data, DomesticViolence):
+        category = data.organisation  # counted per registering organisation
+    elif isinstance(data, RestrainingOrder):
+        category = RESTRAINING_CATEGORY
+    elif isinstance(data, CaseOpening | CaseStatus):
+        raise ValueError(f"{data.kind} is not an incident: it is a case's (domain/cases.py)")
+    else:
+        category = data.category
     amount = data.amount_cents if isinstance(data, DamageItem) else 0
     fireworks = amount if isinstance(data, DamageItem) and data.illegal_fireworks else 0
     contribution = Contribution(
         kind=data.kind,
-        category=data.category,
+        category=category,
         wijk=wijk,
         periods=event.periods(),
         amount_cents=amount,

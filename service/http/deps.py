@@ -54,7 +54,14 @@ Keys = Annotated[KeyRing, Depends(_keyring)]
 # The filters of the read endpoints. A kind is one of the counted kinds; a category or wijk
 # has the form of a registry code (any such code is taken: the rows of codes that are not,
 # or no longer, in the registries are simply none or old ones).
-Kind = Literal["handhavingsmelding", "cameraincident", "jaarwisselingsschade"]
+Kind = Literal[
+    "handhavingsmelding",
+    "cameraincident",
+    "jaarwisselingsschade",
+    "huiselijkgeweld",
+    "huisverbod",
+    "woonoverlast",
+]
 assert get_args(Kind) == KINDS, "Kind and events.kinds.KINDS disagree"
 KindFilter = Annotated[Kind | None, Query(description="only this kind")]
 CategoryFilter = Annotated[

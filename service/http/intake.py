@@ -12,6 +12,7 @@ from fastapi import Request
 
 from events.binding import BATCH_CONTENT_TYPE, MAX_BATCH, STRUCTURED_CONTENT_TYPE
 from events.errors import InvalidEvent
+from events.kinds import counted_kind
 from events.limits import STATIC_WINDOW, TimeWindow
 from events.models import CameraIncident, Event, Withdrawal, parse_event
 from events.registry import Registries
@@ -183,8 +184,9 @@ def _beyond_authority(event: Event, authority: Authority) -> list[tuple[str, str
     if isinstance(data, Withdrawal):  # a system may withdraw its own incidents, any kind
         return []
     faults = []
-    if authority.kinds is not None and data.kind not in authority.kinds:
-        faults.append(("type", f"{authority.name} may not report {data.kind}"))
+    kind = counted_kind(data.kind)
+    if authority.kinds is not None and kind not in authority.kinds:
+        faults.append(("type", f"{authority.name} may not report {kind}"))
     if (
         isinstance(data, CameraIncident)
         and authority.cameras is not None

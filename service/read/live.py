@@ -38,14 +38,13 @@ class Row(NamedTuple):
     def public(self) -> dict[str, Any]:
         """The row as the API shows it (without scope and period, which the answer names)."""
         where, figures = self.where, self.figures
-        return {
-            "kind": where.kind,
-            "category": where.category,
-            "wijk": where.wijk,
-            "count": figures.count,
-            "amount_cents": figures.amount_cents,
-            "illegal_fireworks_cents": figures.illegal_fireworks_cents,
-        }
+        row: dict[str, Any] = {"kind": where.kind, "category": where.category, "wijk": where.wijk}
+        if where.housing:  # a woonoverlast case's housing type: its rows only
+            row["housing"] = where.housing
+        row["count"] = figures.count
+        row["amount_cents"] = figures.amount_cents
+        row["illegal_fireworks_cents"] = figures.illegal_fireworks_cents
+        return row
 
 
 class Aggregates:
@@ -99,7 +98,7 @@ class Aggregates:
             and (category is None or where.category == category)
             and (wijk is None or where.wijk == wijk)
         ]
-        return sorted(found, key=lambda r: (r.where.kind, r.where.category, r.where.wijk))
+        return sorted(found, key=lambda r: r.where[:3] + r.where[5:])
 
     def period_totals(
         self,

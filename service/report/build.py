@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from events.kinds import CAMERA, DAMAGE, ENFORCEMENT, KINDS
+from events.kinds import CAMERA, DAMAGE, ENFORCEMENT, PLACE_KINDS
 from events.registry import Camera, Registries
 from service.domain.figures import Figures
 from service.read.yearly import Key, YearTotals, compare, year_totals
@@ -173,7 +173,7 @@ def build_report(
     return Report(
         status=_status(repository, per_kind[0]),
         base_status=None if per_kind[1] is None else _status(repository, per_kind[1]),
-        counts={k: _pick(counts, (k, None, None), comparing) for k in KINDS},
+        counts={k: _pick(counts, (k, None, None), comparing) for k in PLACE_KINDS},
         damage_cents=damage,
         illegal_fireworks_cents=fireworks,
         illegal_fireworks_share=_share(damage, fireworks),
@@ -284,7 +284,7 @@ def _wijken(
         WijkFigures(
             wijk,
             names.get(wijk, wijk),
-            {k: _pick(counts, (k, None, wijk), comparing) for k in KINDS},
+            {k: _pick(counts, (k, None, wijk), comparing) for k in PLACE_KINDS},
             _pick(amounts, (DAMAGE, None, wijk), comparing),
         )
         for wijk in sorted({w or "" for _, _, w in counts})
@@ -303,7 +303,7 @@ def _trend(repository: TotalsRepository, years: Sequence[int]) -> list[TrendPoin
             TrendPoint(
                 year,
                 totals.closing is not None,
-                {k: totals.total(kind=k).count for k in KINDS},
+                {k: totals.total(kind=k).count for k in PLACE_KINDS},
                 totals.total(kind=DAMAGE).amount_cents,
             )
         )

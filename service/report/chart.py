@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from events.kinds import KINDS
+from events.kinds import PLACE_KINDS
 from service.report.build import KIND_LABELS, Report, ReportError
 
 CHART_SUFFIXES = (".png", ".svg")
@@ -20,7 +20,7 @@ def write_chart(report: Report, path: Path) -> None:
     years = [p.year for p in report.trend]
     figure = Figure(figsize=(8, 7), layout="constrained")
     counts_axes, damage_axes = figure.subplots(2, 1, sharex=True)
-    for kind in KINDS:
+    for kind in PLACE_KINDS:
         counts_axes.plot(
             years, [p.counts[kind] for p in report.trend], marker="o", label=KIND_LABELS[kind]
         )

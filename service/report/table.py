@@ -8,7 +8,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from events.kinds import KINDS
+from events.kinds import PLACE_KINDS
 from service.domain.formats import (
     count,
     euros,
@@ -33,7 +33,7 @@ def print_table(report: Report, console: Console) -> None:
     console.print()
 
     table = _table(report, "Figure")
-    for kind in KINDS:
+    for kind in PLACE_KINDS:
         table.add_row(KIND_LABELS[kind], *_cells(report, report.counts[kind], count))
     table.add_row("New Year damage", *_cells(report, report.damage_cents, euros))
     table.add_row(
@@ -72,8 +72,8 @@ def print_table(report: Report, console: Console) -> None:
 
     wijken = _table(report, "Wijk", "Per wijk", "Figure")
     for wijk in report.wijken:
-        for kind in KINDS:
-            name = wijk.name if kind == KINDS[0] else ""
+        for kind in PLACE_KINDS:
+            name = wijk.name if kind == PLACE_KINDS[0] else ""
             wijken.add_row(name, KIND_LABELS[kind], *_cells(report, wijk.counts[kind], count))
         wijken.add_row(
             "", "New Year damage", *_cells(report, wijk.damage_cents, euros), end_section=True

@@ -22,10 +22,11 @@ from typing import Any, Protocol
 from aiokafka import AIOKafkaConsumer
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
+from service.domain.cases import Case
 from service.domain.counting import version
 from service.kafka.changelog import (
     decode_cell,
-    decode_incident,
+    decode_state,
     is_cell,
     is_incident,
     parse_cell_key,
@@ -59,6 +60,7 @@ def year_cell(key: bytes, value: bytes | None) -> YearCell | None:
         amount_cents=cell.figures.amount_cents,
         illegal_fireworks_cents=cell.figures.illegal_fireworks_cents,
         source_offset=version(cell.stamp),
+        housing=where.housing,
     )
 
 
@@ -67,7 +69,9 @@ def incident_row(partition: int, key: bytes, value: bytes | None) -> IncidentRow
     if value is None or not is_incident(key):
         return None
     source, subject = parse_incident_key(key)
-    incident = decode_incident(value)
+    incident = decode_state(value)
+    if isinstance(incident, Case):
+        return None  # a woonoverlast case: its cells are what the store keeps of it
     counted = incident.contribution
     return IncidentRow(
         source=source,

@@ -9,17 +9,20 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple, Protocol, TypeVar
 
 from events.errors import InvalidEvent
 from events.registry import Registries
 from events.seal import Seal
+from service.domain.cases import Case, Opening, Status, apply_change, cell_deltas
+from service.domain.cases import Withdrawal as CaseWithdrawal
 from service.domain.counting import (
     Cell,
-    Decision,
+    CellKey,
     Incident,
     Outcome,
+    Revision,
     Tally,
     apply_revision,
 )
@@ -27,9 +30,9 @@ from service.domain.figures import Figures
 from service.kafka.changelog import (
     cell_key,
     decode_cell,
-    decode_incident,
+    decode_state,
     encode_cell,
-    encode_incident,
+    encode_state,
     incident_key,
 )
 from service.stream.reading import Reader
@@ -39,7 +42,7 @@ Headers = list[tuple[str, bytes]]
 T = TypeVar("T")
 # What one record changes: its outcome, its incident's new record, and per cell it changes
 # (a batch's tally of it) what it adds.
-Decided = tuple[Outcome, tuple[bytes, Incident] | None, list[tuple[Tally, Figures]]]
+Decided = tuple[Outcome, tuple[bytes, Incident | Case] | None, list[tuple[Tally, Figures]]]
 Tallies = dict[bytes, tuple[int, Tally]]  # cell key → (partition, its value in this batch)
 
 
@@ -105,7 +108,7 @@ class BatchProcessor:
     def process(self, records: Sequence[Record]) -> BatchResult:
         result = BatchResult()
         tallies: Tallies = {}
-        incidents: dict[bytes, tuple[int, Incident | None]] = {}
+        incidents: dict[bytes, tuple[int, Incident | Case | None]] = {}
         changed_incidents: set[bytes] = set()
         for record in records:
             outcome = self._one(record, tallies, incidents, changed_incidents)
@@ -127,14 +130,14 @@ class BatchProcessor:
         for key in changed_incidents:
             partition, incident = incidents[key]
             assert incident is not None
-            result.writes.append((partition, key, encode_incident(incident)))
+            result.writes.append((partition, key, encode_state(incident)))
         return result
 
     def _one(
         self,
         record: Record,
         tallies: Tallies,
-        incidents: dict[bytes, tuple[int, Incident | None]],
+        incidents: dict[bytes, tuple[int, Incident | Case | None]],
         changed_incidents: set[bytes],
     ) -> Outcome | Rejection:
         """Apply one record, all of it or, if anything about it raises, nothing: a record that
@@ -160,7 +163,10 @@ class BatchProcessor:
         return outcome
 
     def _decide(
-        self, record: Record, tallies: Tallies, incidents: dict[bytes, tuple[int, Incident | None]]
+        self,
+        record: Record,
+        tallies: Tallies,
+        incidents: dict[bytes, tuple[int, Incident | Case | None]],
     ) -> Decided | Rejection:
         """What a record changes, without changing anything yet (reads are cached)."""
         try:
@@ -178,12 +184,18 @@ class BatchProcessor:
         partition, offset, lane = record.partition, record.offset, record.lane
         ikey = incident_key(reading.source, reading.subject)
         if ikey not in incidents:
-            incidents[ikey] = (partition, self._read(partition, ikey, decode_incident))
-        decision = apply_revision(incidents[ikey][1], reading.revision, offset)
-        if decision.outcome in (Outcome.CONFLICT_KIND, Outcome.CONFLICT_REVISION):
-            return Rejection(decision.outcome.value, _conflict_detail(decision))
+            incidents[ikey] = (partition, self._read(partition, ikey, decode_state))
+        current, change = incidents[ikey][1], reading.revision
+        state: Incident | Case | None
+        if isinstance(change, Revision) and not isinstance(current, Case):
+            decision = apply_revision(current, change, offset)
+            outcome, state, deltas = decision.outcome, decision.incident, decision.deltas
+        else:
+            outcome, state, deltas = decide_case(current, change, offset)
+        if outcome in (Outcome.CONFLICT_KIND, Outcome.CONFLICT_REVISION):
+            return Rejection(outcome.value, _conflict_detail(outcome))
         changes: list[tuple[Tally, Figures]] = []
-        for where, delta in decision.deltas.items():
+        for where, delta in deltas.items():
             ckey = cell_key(partition, where)
             found = tallies.get(ckey)
             if found is None:
@@ -192,8 +204,7 @@ class BatchProcessor:
             tally = found[1]
             if tally.applies(lane, offset):
                 changes.append((tally, delta))
-        incident = None if decision.incident is None else (ikey, decision.incident)
-        return decision.outcome, incident, changes
+        return outcome, None if state is None else (ikey, state), changes
 
     def _read_cell(self, partition: int, key: bytes) -> Cell | None:
         """A cell's value, decoded once for as long as the state holds what was written."""
@@ -217,7 +228,31 @@ class BatchProcessor:
         return None if raw is None else decode(raw)
 
 
-def _conflict_detail(decision: Decision) -> str:
-    if decision.outcome is Outcome.CONFLICT_KIND:
+def decide_case(
+    current: Incident | Case | None, change: Revision | Opening | Status, offset: int
+) -> tuple[Outcome, Case | None, dict[CellKey, Figures]]:
+    """What an event of a woonoverlast case (or a withdrawal of one) at `offset` of its lane
+    does to the case and to the aggregates (service/domain/cases)."""
+    if isinstance(current, Incident):
+        if current.kind is not None:
+            return Outcome.CONFLICT_KIND, None, {}
+        # Its withdrawal came first: the case starts withdrawn.
+        current = Case(CaseWithdrawal(current.event_id, current.revision), offset=current.offset)
+    if current is not None and current.offset >= offset:
+        return Outcome.REPLAYED, None, {}
+    if isinstance(change, Revision):
+        if change.kind is not None:  # an incident's event under a case's subject
+            return Outcome.CONFLICT_KIND, None, {}
+        outcome, after = apply_change(current, CaseWithdrawal(change.event_id, change.revision))
+    else:
+        outcome, after = apply_change(current, change)
+    if after is None:
+        return outcome, None, {}
+    after = replace(after, offset=offset)
+    return outcome, after, cell_deltas(current, after)
+
+
+def _conflict_detail(outcome: Outcome) -> str:
+    if outcome is Outcome.CONFLICT_KIND:
         return "type: this subject already holds an incident of another kind"
     return "data.revision: this revision was already counted under another id"

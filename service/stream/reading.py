@@ -12,28 +12,44 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import orjson
 
 from events.binding import from_kafka
-from events.kinds import CAMERA, DAMAGE, ENFORCEMENT, WITHDRAWAL, event_type
+from events.home_safety import CaseOpening, CaseStatus
+from events.kinds import (
+    CAMERA,
+    CASE,
+    CASE_STATUS,
+    DAMAGE,
+    DOMESTIC,
+    KINDS,
+    RESTRAINING,
+    RESTRAINING_CATEGORY,
+    WITHDRAWAL,
+    event_type,
+)
 from events.models import Withdrawal, camera_wijk
 from events.periods import periods_of
 from events.registry import Registries
 from events.seal import Seal
+from service.domain.cases import Opening, Status
 from service.domain.counting import Contribution, Revision, revision_of
 
 Headers = Sequence[tuple[str, bytes]]
-_KINDS = {event_type(kind).encode(): kind for kind in (ENFORCEMENT, CAMERA, DAMAGE, WITHDRAWAL)}
+_KINDS = {event_type(kind).encode(): kind for kind in (*KINDS, CASE_STATUS, WITHDRAWAL)}
+# The field that holds an incident's moment, where it is not `occurred_at`.
+_MOMENTS = {DOMESTIC: "registered_at", RESTRAINING: "imposed_at"}
 
 
 class Reading(NamedTuple):
-    """An input record as counting sees it."""
+    """An input record as counting sees it: an incident's revision (or a withdrawal), or a
+    change of a woonoverlast case."""
 
     source: str
     subject: str
-    revision: Revision
+    revision: Revision | Opening | Status
 
     @property
     def field_system(self) -> str:
@@ -75,8 +91,27 @@ class Reader:
 def read_validated(value: bytes | None, headers: Headers, registries: Registries) -> Reading:
     """Validate the record in full, in either content mode."""
     event = from_kafka(value, headers, registries)
-    wijk = "" if isinstance(event.data, Withdrawal) else camera_wijk(event, registries)
-    return Reading(event.source, event.subject, revision_of(event, wijk))
+    data = event.data
+    change: Revision | Opening | Status
+    if isinstance(data, CaseOpening):
+        change = Opening(
+            event.id, data.revision, data.registered_at, data.wijk, data.housing, data.category
+        )
+    elif isinstance(data, CaseStatus):
+        final = bool(registries.is_final(data.statustype))
+        change = Status(
+            event.id,
+            data.revision,
+            data.status_id,
+            data.set_at,
+            data.statustype,
+            final,
+            data.resultaat,
+        )
+    else:
+        wijk = "" if isinstance(data, Withdrawal) else camera_wijk(event, registries)
+        change = revision_of(event, wijk)
+    return Reading(event.source, event.subject, change)
 
 
 def read_sealed(headers: dict[str, bytes], value: bytes, registries: Registries) -> Reading:
@@ -88,7 +123,10 @@ def read_sealed(headers: dict[str, bytes], value: bytes, registries: Registries)
     source, subject = headers["ce_source"].decode(), headers["ce_subject"].decode()
     if kind == WITHDRAWAL:
         return Reading(source, subject, Revision(event_id, data["revision"], None, None))
+    if kind in (CASE, CASE_STATUS):
+        return Reading(source, subject, _case_change(kind, event_id, data, registries))
     amount = fireworks = 0
+    category = data.get("category")
     if kind == DAMAGE:
         moment = datetime.fromisoformat(data.get("occurred_at") or headers["ce_time"].decode())
         periods = periods_of(moment, year=data["jaarwisseling"])
@@ -96,10 +134,40 @@ def read_sealed(headers: dict[str, bytes], value: bytes, registries: Registries)
         fireworks = amount if data.get("illegal_fireworks") else 0
         wijk = data["wijk"]
     else:
-        periods = periods_of(datetime.fromisoformat(data["occurred_at"]))
+        periods = periods_of(datetime.fromisoformat(data[_MOMENTS.get(kind, "occurred_at")]))
         wijk = data["wijk"] if kind != CAMERA else _camera_wijk(data, registries)
-    contribution = Contribution(kind, data["category"], wijk, periods, amount, fireworks)
+        if kind == DOMESTIC:
+            category = data["organisation"]
+        elif kind == RESTRAINING:
+            category = RESTRAINING_CATEGORY
+    contribution = Contribution(kind, category, wijk, periods, amount, fireworks)
     return Reading(source, subject, Revision(event_id, data["revision"], kind, contribution))
+
+
+def _case_change(
+    kind: str, event_id: str, data: dict[str, Any], registries: Registries
+) -> Opening | Status:
+    if kind == CASE:
+        return Opening(
+            event_id,
+            data["revision"],
+            datetime.fromisoformat(data["registered_at"]),
+            data["wijk"],
+            data["housing"],
+            data["category"],
+        )
+    final = registries.is_final(data["statustype"])
+    if final is None:
+        raise ValueError(f"unknown statustype {data['statustype']!r}")
+    return Status(
+        event_id,
+        data["revision"],
+        data["status_id"],
+        datetime.fromisoformat(data["set_at"]),
+        data["statustype"],
+        final,
+        data.get("resultaat"),
+    )
 
 
 def _camera_wijk(data: dict[str, object], registries: Registries) -> str:

@@ -5,15 +5,18 @@ from __future__ import annotations
 import threading
 from dataclasses import asdict
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import inspect
 
 from storage.engine import make_engine
 from storage.errors import StorageError
 from storage.migrate import upgrade
-from storage.models import AggregateCell, IncidentRecord
+from storage.models import IncidentRecord
 from storage.repository import (
+    ALL_GROUPS,
     IncidentRow,
     NotClosed,
     SqlTotalsRepository,
@@ -256,11 +259,7 @@ def test_migration_0003_keeps_the_incidents_and_takes_revisions_up_to_2_to_the_5
     row = {**asdict(incident("JW-1", 1, revision=7)), "updated_at": datetime.now(UTC)}
     with make_engine(database_url).begin() as connection:
         connection.execute(IncidentRecord.__table__.insert().values(row))  # type: ignore[attr-defined]
-        connection.execute(
-            AggregateCell.__table__.insert().values(
-                **asdict(cell(0, 1, 1)), updated_at=datetime.now(UTC)
-            )
-        )  # type: ignore[attr-defined]
+        connection.execute(old_cell_insert(cell(0, 1, 1)))
     upgrade(database_url)
     repository = SqlTotalsRepository(make_engine(database_url))
     assert repository.incident_totals(year=2022) == [
@@ -270,3 +269,33 @@ def test_migration_0003_keeps_the_incidents_and_takes_revisions_up_to_2_to_the_5
     with make_engine(database_url).connect() as connection:
         stored = connection.exec_driver_sql("SELECT revision FROM incident").scalar_one()
     assert stored == 2**53
+
+
+def old_cell_insert(row: YearCell) -> Any:
+    """An aggregate cell as Wijkwacht wrote it before migration 0006: no housing type."""
+    values = {k: v for k, v in asdict(row).items() if k != "housing"}
+    values["updated_at"] = datetime.now(UTC)
+    return sa.insert(sa.table("aggregate_cell", *map(sa.column, values))).values(**values)
+
+
+def test_migration_0006_keeps_the_cells_and_keys_them_by_housing_type_too(
+    database_url: str,
+) -> None:
+    _migrate_to(database_url, "0005")
+    with make_engine(database_url).begin() as connection:
+        connection.execute(old_cell_insert(cell(0, 4, 1)))
+    upgrade(database_url)
+    repository = SqlTotalsRepository(make_engine(database_url))
+    assert repository.totals(year=2022) == [
+        TotalRow("jaarwisselingsschade", "verharding", "dorp", 4, 400, 40)
+    ]
+    case = {"kind": "woonoverlast", "category": "geluid", "wijk": "dorp"}
+    repository.upsert(
+        cells=[cell(0, 2, 5, housing="koop", **case), cell(0, 3, 6, housing="corporatie", **case)]
+    )
+    by_housing = repository.totals(year=2022, kind="woonoverlast", group_by=ALL_GROUPS)
+    assert [(r.housing, r.count) for r in by_housing] == [("corporatie", 3), ("koop", 2)]
+    assert [r.count for r in repository.totals(year=2022, kind="woonoverlast")] == [5]
+    repository.close_year(2022, "test")
+    published = repository.published_totals(year=2022, kind="woonoverlast", group_by=ALL_GROUPS)
+    assert [(r.housing, r.count) for r in published] == [("corporatie", 3), ("koop", 2)]

@@ -89,7 +89,7 @@ def test_a_record_that_does_not_decode_is_set_aside_too() -> None:
     written = write_batch(store, [incident(4, "HH-4"), broken, garbled, year_cell(7, 1)])
     assert (written.cells, written.incidents, written.quarantined) == (1, 1, 2)
     reasons = {offset: row.reason for (_, _, offset), row in store.set_aside.items()}
-    assert reasons[5].startswith("ValueError: not enough values to unpack")
+    assert reasons[5].startswith("ValueError: not a cell key")
     assert reasons[6].startswith("JSONDecodeError: ")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from events.kinds import CAMERA, DAMAGE, ENFORCEMENT, KINDS
+from events.kinds import CAMERA, DAMAGE, ENFORCEMENT, PLACE_KINDS
 
 # The field system that reports each kind, and the CloudEvents `source` prefix they share.
 FIELD_SYSTEMS = {ENFORCEMENT: "handhaving-app", CAMERA: "camera-app", DAMAGE: "schade-app"}
@@ -45,8 +45,8 @@ class Options:
         for name in ("duplicates", "revisions", "withdrawals", "poison"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1")
-        if set(self.field_systems) != set(KINDS):
-            raise ValueError(f"field_systems must name one field system for each of {KINDS}")
+        if set(self.field_systems) != set(PLACE_KINDS):
+            raise ValueError(f"field_systems must name one field system for each of {PLACE_KINDS}")
 
     def source(self, kind: str) -> str:
         """The CloudEvents `source` of the field system that reports `kind`."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from events.kinds import CAMERA, DAMAGE, ENFORCEMENT, KINDS, WITHDRAWAL
+from events.kinds import CAMERA, DAMAGE, ENFORCEMENT, PLACE_KINDS, WITHDRAWAL
 from events.registry import Registries
 from service.devtools.simulation.faults import duplicates, perturbed, poison
 from service.devtools.simulation.figures import YearFigures, figures_for
@@ -38,9 +38,9 @@ def simulate(options: Options, registries: Registries) -> Simulation:
     plan = _Plan(options, registries)
     figures = tuple(figures_for(y) for y in range(options.first_year, options.last_year + 1))
     for year in figures:
-        # In the order of KINDS: the duplicates' stream is drawn message by message, and
+        # In the order of PLACE_KINDS: the duplicates' stream is drawn message by message, and
         # messages that arrive at the same moment keep the order they were planned in.
-        for kind in KINDS:
+        for kind in PLACE_KINDS:
             rnd = plan.rng(kind, year.year)
             drafts, extra = PLANNERS[kind](rnd, registries, year)
             plan.incidents(kind, year.year, drafts, extra, rnd)

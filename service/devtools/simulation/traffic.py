@@ -290,7 +290,7 @@ def _inspection(year: int, rnd: random.Random) -> datetime:
     return _local(date(year + 1, 1, rnd.randint(1, 4)), rnd.randint(8, 16), rnd)
 
 
-# Each kind's planner; `simulate` calls them in the order of KINDS.
+# Each kind's planner; `simulate` calls them in the order of PLACE_KINDS.
 PLANNERS: dict[str, Planner] = {
     ENFORCEMENT: enforcement_reports,
     CAMERA: camera_incidents,
