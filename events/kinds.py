@@ -18,8 +18,23 @@ HOME_KINDS = (DOMESTIC, RESTRAINING, CASE)
 # Every counted kind, in the order every table, report and screen lists them; each has
 # categories of its own in the registries.
 KINDS = (*PLACE_KINDS, *HOME_KINDS)
-# Sensitive kinds: outside the operator role, small numbers of them are suppressed.
+# The kinds of the aggregate cells a case's flows count in (service/domain/cases.py): its own
+# kind counts registrations, as an incident's counts occurrences; then closings and reopenings,
+# and both once more, suffixed, where the case was registered in the year of the change.
+CASE_CLOSED = f"{CASE}.afgerond"
+CASE_REOPENED = f"{CASE}.heropend"
+OWN_YEAR = ".eigen-jaar"
+CASE_CELL_KINDS = (
+    CASE,
+    CASE_CLOSED,
+    CASE_REOPENED,
+    CASE_CLOSED + OWN_YEAR,
+    CASE_REOPENED + OWN_YEAR,
+)
+# Sensitive kinds: outside the operator role, small numbers of them are suppressed; and the
+# kinds of their aggregate cells.
 SENSITIVE = frozenset({DOMESTIC, RESTRAINING, CASE})
+SENSITIVE_CELL_KINDS = SENSITIVE | frozenset(CASE_CELL_KINDS)
 # A restraining order has no categories of its own: it counts under this one.
 RESTRAINING_CATEGORY = "tijdelijk"
 # Their names as Dutch screens show them (the dashboard, `wijkwacht watch`).

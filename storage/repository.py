@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from events.kinds import CASE_CELL_KINDS
 from storage.errors import StorageError
 from storage.models import (
     AggregateCell,
@@ -60,8 +61,11 @@ class TotalsRepository(abc.ABC):
         kind: str | None = None,
         category: str | None = None,
         wijk: str | None = None,
+        cases: bool = False,
     ) -> list[TotalRow]:
-        """Totals of one year, summed over partitions, grouped by a subset of GROUPS."""
+        """Totals of one year, summed over partitions, grouped by a subset of ALL_GROUPS: of
+        the incidents, or with `cases` of the woonoverlast cases' cells (CASE_CELL_KINDS),
+        never the two summed together."""
 
     @abc.abstractmethod
     def upsert(self, cells: Sequence[YearCell] = (), incidents: Sequence[IncidentRow] = ()) -> None:
@@ -81,6 +85,7 @@ class TotalsRepository(abc.ABC):
         kind: str | None = None,
         category: str | None = None,
         wijk: str | None = None,
+        cases: bool = False,
     ) -> list[TotalRow]:
         """A closed year's totals as published (empty for an open year)."""
 
@@ -178,10 +183,11 @@ class SqlTotalsRepository(TotalsRepository):
         kind: str | None = None,
         category: str | None = None,
         wijk: str | None = None,
+        cases: bool = False,
     ) -> list[TotalRow]:
         table = AggregateCell.__table__  # type: ignore[attr-defined]
         filters = {"kind": kind, "category": category, "wijk": wijk}
-        return self._grouped(table, year, group_by, filters)
+        return self._grouped(table, year, group_by, filters, cases=cases)
 
     def published_totals(
         self,
@@ -191,10 +197,11 @@ class SqlTotalsRepository(TotalsRepository):
         kind: str | None = None,
         category: str | None = None,
         wijk: str | None = None,
+        cases: bool = False,
     ) -> list[TotalRow]:
         table = PublishedTotal.__table__  # type: ignore[attr-defined]
         filters = {"kind": kind, "category": category, "wijk": wijk}
-        return self._grouped(table, year, group_by, filters)
+        return self._grouped(table, year, group_by, filters, cases=cases)
 
     def incident_totals(self, *, year: int) -> list[TotalRow]:
         table = IncidentRecord.__table__  # type: ignore[attr-defined]
@@ -208,6 +215,7 @@ class SqlTotalsRepository(TotalsRepository):
         group_by: Sequence[str],
         filters: dict[str, str | None],
         count: Any = None,
+        cases: bool = False,
     ) -> list[TotalRow]:
         unknown = set(group_by) - set(ALL_GROUPS)
         if unknown:
@@ -222,6 +230,9 @@ class SqlTotalsRepository(TotalsRepository):
                 func.sum(table.c.illegal_fireworks_cents),
             )
             .where(table.c.year == year)
+            .where(
+                table.c.kind.in_(CASE_CELL_KINDS) if cases else ~table.c.kind.in_(CASE_CELL_KINDS)
+            )
             .group_by(*groups)
             .having(count != 0)
             .order_by(*groups)
@@ -274,7 +285,8 @@ class SqlTotalsRepository(TotalsRepository):
                 "amount_cents": r.amount_cents,
                 "illegal_fireworks_cents": r.illegal_fireworks_cents,
             }
-            for r in self.totals(year=year, group_by=ALL_GROUPS)
+            for cases in (False, True)
+            for r in self.totals(year=year, group_by=ALL_GROUPS, cases=cases)
         ]
         with self._engine.begin() as connection:
             inserted = connection.execute(

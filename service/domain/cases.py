@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import NamedTuple
 
-from events.kinds import CASE
+from events.kinds import CASE, CASE_CLOSED, CASE_REOPENED, OWN_YEAR
 from events.periods import LOCAL, SCOPES, periods_of_day
 from service.domain.counting import CellKey, Outcome
 from service.domain.figures import ZERO, Figures
@@ -40,19 +40,16 @@ class Measure(enum.StrEnum):
 
 # What each measure does to the stock of open cases.
 STOCK_SIGN = {Measure.REGISTERED: 1, Measure.CLOSED: -1, Measure.REOPENED: 1}
-# The kind of the aggregate cells each measure counts in: a case's kind counts registrations,
-# as an incident's counts occurrences.
+# The kind of the aggregate cells each measure counts in (events/kinds.py); a closing or
+# reopening counts once more under OWN_YEAR when the case was registered in the year of the
+# change: the annual report's "of this year's cases, closed at its end".
 MEASURE_KINDS = {
     Measure.REGISTERED: CASE,
-    Measure.CLOSED: f"{CASE}.afgerond",
-    Measure.REOPENED: f"{CASE}.heropend",
+    Measure.CLOSED: CASE_CLOSED,
+    Measure.REOPENED: CASE_REOPENED,
 }
-# A closing or reopening counts once more under this suffix when the case was registered in
-# the year of the change: the annual report's "of this year's cases, closed at its end".
-OWN_YEAR = ".eigen-jaar"
-CLOSED_OWN_YEAR = MEASURE_KINDS[Measure.CLOSED] + OWN_YEAR
-REOPENED_OWN_YEAR = MEASURE_KINDS[Measure.REOPENED] + OWN_YEAR
-CASE_KINDS = (*MEASURE_KINDS.values(), CLOSED_OWN_YEAR, REOPENED_OWN_YEAR)
+CLOSED_OWN_YEAR = CASE_CLOSED + OWN_YEAR
+REOPENED_OWN_YEAR = CASE_REOPENED + OWN_YEAR
 
 
 class CaseCell(NamedTuple):
@@ -233,14 +230,19 @@ class YearEnd(NamedTuple):
     stock: int
 
 
-Flows = Mapping[tuple[Measure, int, int], int]  # (measure, cohort, year of the change) → count
+# What each kind of case cell does to the stock of open cases.
+STOCK_OF_KIND = {MEASURE_KINDS[m]: sign for m, sign in STOCK_SIGN.items()}
 
 
-def year_end(flows: Flows, year: int) -> YearEnd:
-    """`year`'s figures from the flows of one group of cases (or of all): a case of the
-    year's cohort closed and reopened within it counts as open, as it is."""
-    registered = flows.get((Measure.REGISTERED, year, year), 0)
-    closed = flows.get((Measure.CLOSED, year, year), 0)
-    closed -= flows.get((Measure.REOPENED, year, year), 0)
-    stock = sum(STOCK_SIGN[m] * n for (m, _, when), n in flows.items() if when <= year)
+def year_end(counts: Mapping[tuple[str, int], int], year: int) -> YearEnd:
+    """`year`'s figures from the yearly counts of one group of cases (or of all), per case
+    kind and year (`(kind, year) → count`). A case of the year closed and reopened within it
+    counts as open, as it is."""
+    registered = counts.get((CASE, year), 0)
+    closed = counts.get((CLOSED_OWN_YEAR, year), 0) - counts.get((REOPENED_OWN_YEAR, year), 0)
+    stock = sum(
+        STOCK_OF_KIND[kind] * n
+        for (kind, when), n in counts.items()
+        if when <= year and kind in STOCK_OF_KIND
+    )
     return YearEnd(registered, closed, registered - closed, stock)

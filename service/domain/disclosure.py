@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
+from typing import Any
 
 from service.domain.figures import ZERO, Figures
 
@@ -78,3 +79,19 @@ def across_months(
             hidden[month].add(key)
             small += count
     return hidden
+
+
+def hidden(rows: Mapping[Any, tuple[int, ...]], threshold: int) -> set[Any]:
+    """The rows of one answer a reader who is not an operator may not see (sensitive kinds:
+    domestic violence, restraining orders, woonoverlast cases): every row with a figure of 1
+    to `threshold` - 1; then, while the hidden rows of a figure together hold 1 to
+    `threshold` - 1 (the total beside the rows would give them away), the smallest row still
+    shown that holds some of that figure as well."""
+    small = {key for key, figures in rows.items() if any(0 < n < threshold for n in figures)}
+    width = max((len(figures) for figures in rows.values()), default=0)
+    while True:
+        revealing = [n for n in range(width) if 0 < sum(rows[k][n] for k in small) < threshold]
+        helping = [k for k in rows if k not in small and any(rows[k][n] for n in revealing)]
+        if not helping:
+            return small
+        small.add(min(helping, key=lambda k: (max(rows[k]), repr(k))))

@@ -7,8 +7,10 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from service.domain.cases import YearEnd
 from service.domain.disclosure import OpenTable
 from service.domain.figures import Figures
+from service.read.cases import CaseKey, CaseRow
 from service.read.yearly import Key, YearTotals
 
 
@@ -43,6 +45,34 @@ class TotalsOut(BaseModel):
         description="Closed years only: what changed after closing (late events, revisions, "
         "withdrawals), as differences; never included in rows"
     )
+    cases: CasesOut = Field(description="Woonoverlast cases of the year (section 5.1)")
+    threshold: int | None = Field(
+        description="Readers: rows of domestic violence, restraining orders and cases with a "
+        "figure below this are left out; null for operators, who see every row"
+    )
+    suppressed_rows: int = Field(description="incident rows left out for small numbers")
+
+
+class CaseFiguresOut(BaseModel):
+    registered: int = Field(description="woonoverlast cases registered in the year")
+    closed: int = Field(description="of those, closed on 31 December (or now, this year)")
+    open: int = Field(description="of those, open on 31 December (or now, this year)")
+    stock: int = Field(description="every case open on 31 December, whatever its year")
+
+
+class CaseRowOut(CaseFiguresOut):
+    wijk: str | None
+    housing: str | None = Field(description="corporatie, koop, particuliere-huur")
+    category: str | None
+
+
+class CasesOut(BaseModel):
+    group_by: list[str] = Field(description="of wijk, housing, category")
+    rows: list[CaseRowOut]
+    total: CaseFiguresOut | None = Field(
+        description="the whole selection; null when it is too small to show (readers)"
+    )
+    suppressed_rows: int = Field(description="rows left out for small numbers (readers)")
 
 
 class FiguresOut(BaseModel):
@@ -67,6 +97,14 @@ class CompareRowOut(BaseModel):
     change_percent: ChangeOut = Field(description="null where the base year has 0")
 
 
+class CaseCompareOut(BaseModel):
+    wijk: str | None
+    housing: str | None
+    category: str | None
+    year: CaseFiguresOut
+    base: CaseFiguresOut
+
+
 class CompareOut(BaseModel):
     year: int
     base: int
@@ -74,6 +112,12 @@ class CompareOut(BaseModel):
     rows: list[CompareRowOut]
     closed: dict[str, ClosingOut | None]
     adjustments: dict[str, list[TotalRowOut]]
+    cases: list[CaseCompareOut] = Field(description="Woonoverlast cases of both years")
+    threshold: int | None = Field(
+        description="Readers: rows of the sensitive kinds with a figure below this in either "
+        "year are left out; null for operators"
+    )
+    suppressed_rows: int = Field(description="incident and case rows left out")
 
 
 def rows_out(rows: dict[Key, Figures]) -> list[TotalRowOut]:
@@ -197,3 +241,22 @@ class TrendsOut(BaseModel):
     until: str = Field(description="The last day the series reach (local time)")
     series: list[SeriesOut]
     rule: str = Field(description="When a week is marked, in words")
+
+
+def case_figures_out(figures: YearEnd) -> CaseFiguresOut:
+    return CaseFiguresOut(**figures._asdict())
+
+
+def cases_out(
+    group_by: list[str], rows: list[CaseRow], hide: set[CaseKey], total: YearEnd | None
+) -> CasesOut:
+    return CasesOut(
+        group_by=group_by,
+        rows=[
+            CaseRowOut(wijk=r.wijk, housing=r.housing, category=r.category, **r.figures._asdict())
+            for r in rows
+            if r.key not in hide
+        ],
+        total=None if total is None else case_figures_out(total),
+        suppressed_rows=len(hide),
+    )

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Integer
 from sqlalchemy.exc import DataError, OperationalError
 
+from events.kinds import CASE_CELL_KINDS
 from events.models import Event
 from service.http.ports import EventSink
 from service.kafka.errors import KafkaUnavailable
@@ -22,6 +23,7 @@ from service.read.live import LiveState
 from storage.errors import StorageError
 from storage.models import AggregateCell, IncidentRecord
 from storage.repository import (
+    ALL_GROUPS,
     GROUPS,
     Closing,
     IncidentRow,
@@ -75,7 +77,7 @@ class InMemoryTotals(TotalsRepository):
     """The TotalsRepository port over plain dicts, with the SQL store's semantics."""
 
     def __init__(self) -> None:
-        self.cells: dict[tuple[int, str, str, str, int], YearCell] = {}
+        self.cells: dict[tuple[int, str, str, str, int, str], YearCell] = {}
         self.incidents: dict[tuple[str, str], IncidentRow] = {}
         self.published: dict[int, list[TotalRow]] = {}
         self.closings: dict[int, Closing] = {}
@@ -88,7 +90,7 @@ class InMemoryTotals(TotalsRepository):
             if reason is not None:
                 raise DataError("INSERT … ON CONFLICT", None, Exception(reason))
         for cell in cells:
-            key = (cell.partition, cell.kind, cell.category, cell.wijk, cell.year)
+            key = (cell.partition, cell.kind, cell.category, cell.wijk, cell.year, cell.housing)
             if key not in self.cells or self.cells[key].source_offset < cell.source_offset:
                 self.cells[key] = cell
         purged = {c.year for c in self.closings.values() if c.incidents_purged_at is not None}
@@ -117,11 +119,20 @@ class InMemoryTotals(TotalsRepository):
         kind: str | None = None,
         category: str | None = None,
         wijk: str | None = None,
+        cases: bool = False,
     ) -> list[TotalRow]:
         rows = [
-            TotalRow(c.kind, c.category, c.wijk, c.count, c.amount_cents, c.illegal_fireworks_cents)
+            TotalRow(
+                c.kind,
+                c.category,
+                c.wijk,
+                c.count,
+                c.amount_cents,
+                c.illegal_fireworks_cents,
+                c.housing,
+            )
             for c in self.cells.values()
-            if c.year == year
+            if c.year == year and (c.kind in CASE_CELL_KINDS) == cases
         ]
         return _grouped(rows, group_by, kind=kind, category=category, wijk=wijk)
 
@@ -136,8 +147,9 @@ class InMemoryTotals(TotalsRepository):
         kind: str | None = None,
         category: str | None = None,
         wijk: str | None = None,
+        cases: bool = False,
     ) -> list[TotalRow]:
-        rows = self.published.get(year, [])
+        rows = [r for r in self.published.get(year, []) if (r.kind in CASE_CELL_KINDS) == cases]
         return _grouped(rows, group_by, kind=kind, category=category, wijk=wijk)
 
     def closing(self, year: int) -> Closing | None:
@@ -147,7 +159,10 @@ class InMemoryTotals(TotalsRepository):
         if year in self.closings:
             raise YearClosed(f"year {year} is closed already")
         self.closings[year] = Closing(year, datetime(year + 1, 2, 1, 9, 30, tzinfo=UTC), by)
-        self.published[year] = self.totals(year=year)
+        self.published[year] = [
+            *self.totals(year=year, group_by=ALL_GROUPS),
+            *self.totals(year=year, group_by=ALL_GROUPS, cases=True),
+        ]
         return self.closings[year]
 
     def purge_incidents(self, *, before: int) -> list[int]:
@@ -207,13 +222,13 @@ def _grouped(
     for row in rows:
         if any(value is not None and getattr(row, name) != value for name, value in where.items()):
             continue
-        key = tuple(getattr(row, g) if g in group_by else None for g in GROUPS)
+        key = tuple(getattr(row, g) if g in group_by else None for g in ALL_GROUPS)
         total = sums[key]
         total[0] += row.count
         total[1] += row.amount_cents
         total[2] += row.illegal_fireworks_cents
     return [
-        TotalRow(k[0], k[1], k[2], *v)
+        TotalRow(k[0], k[1], k[2], *v, housing=k[3])
         for k, v in sorted(sums.items(), key=lambda item: tuple(x or "" for x in item[0]))
         if v[0]
     ]

@@ -196,6 +196,73 @@ def test_live_rows_come_from_the_live_view_summed_over_partitions(api: Api) -> N
     assert body["as_of"]["events_behind"] == 5
 
 
+def test_totals_show_cases_and_keep_small_sensitive_numbers_from_readers(api: Api) -> None:
+    case = ("geluid", "buytenwegh-de-leyens", 2022)
+    api.repository.upsert(
+        [
+            YearCell(0, "huiselijkgeweld", "politie", "dorp", 2022, 3, 0, 0, 1),
+            YearCell(0, "huiselijkgeweld", "politie", "meerzicht", 2022, 40, 0, 0, 1),
+            YearCell(0, "huiselijkgeweld", "politie", "palenstein", 2022, 12, 0, 0, 1),
+            YearCell(0, "handhavingsmelding", "afval", "dorp", 2022, 1, 0, 0, 1),
+            YearCell(0, "woonoverlast", *case, 30, 0, 0, 1, "corporatie"),
+            YearCell(0, "woonoverlast.afgerond", *case, 10, 0, 0, 1, "corporatie"),
+            YearCell(0, "woonoverlast.afgerond.eigen-jaar", *case, 10, 0, 0, 1, "corporatie"),
+            YearCell(0, "woonoverlast", "geluid", "dorp", 2022, 2, 0, 0, 1, "koop"),
+        ]
+    )
+    query = {"year": 2022, "group_by": "kind,wijk,housing"}
+    operator = {"authorization": f"Bearer {OPERATOR_KEY}"}
+    seen = api.client.get("/v1/totals", params=query, headers=operator).json()
+    assert (seen["threshold"], seen["suppressed_rows"]) == (None, 0)
+    assert len(seen["rows"]) == 4  # no case cells among the incidents' rows
+    assert [(r["wijk"], r["housing"], r["registered"], r["closed"], r["open"], r["stock"])
+            for r in seen["cases"]["rows"]] == [
+        ("buytenwegh-de-leyens", "corporatie", 30, 10, 20, 20),
+        ("dorp", "koop", 2, 0, 2, 2),
+    ]  # fmt: skip
+    assert seen["cases"]["total"] == {"registered": 32, "closed": 10, "open": 22, "stock": 22}
+
+    read = api.client.get("/v1/totals", params=query, headers=READER).json()
+    assert (read["threshold"], read["suppressed_rows"]) == (5, 2)
+    # 3 in Dorp is hidden, and Palenstein's 12 with it: the kind's total would give it away
+    assert [(r["kind"], r["wijk"]) for r in read["rows"]] == [
+        ("handhavingsmelding", "dorp"),  # not sensitive: 1 is shown
+        ("huiselijkgeweld", "meerzicht"),
+    ]
+    assert read["cases"]["rows"] == [] and read["cases"]["suppressed_rows"] == 2
+    assert read["cases"]["total"] == seen["cases"]["total"]
+    small = api.client.get(
+        "/v1/totals", params={**query, "wijk": "dorp", "kind": "woonoverlast"}, headers=READER
+    ).json()
+    assert small["cases"]["total"] is None
+
+
+def test_live_rows_of_sensitive_kinds_keep_small_numbers_from_readers(api: Api) -> None:
+    from service.http.routers.live import LiveQuery
+
+    day = ("day", "2022-05-01")
+    for wijk, count in (("dorp", 2), ("meerzicht", 9), ("palenstein", 7)):
+        where = CellKey("huiselijkgeweld", "politie", wijk, *day)
+        api.live.aggregates.apply(0, where, Cell(Figures(count, 0, 0), {"": count}))
+    seen = {
+        who: [
+            r["wijk"]
+            for r in api.client.get(
+                "/v1/live", params={"scope": "day", "period": day[1]}, headers=headers
+            ).json()["rows"]
+        ]
+        for who, headers in (
+            ("reader", READER),
+            ("operator", {"authorization": f"Bearer {OPERATOR_KEY}"}),
+        )
+    }
+    assert seen == {"reader": ["meerzicht"], "operator": ["dorp", "meerzicht", "palenstein"]}
+    # The stream carries them to operators only; readers read them above.
+    where = CellKey("huiselijkgeweld", "politie", "meerzicht", *day)
+    assert not LiveQuery(*day, None, None, None, threshold=5).wants(where)
+    assert LiveQuery(*day, None, None, None, threshold=None).wants(where)
+
+
 def test_totals_compare_and_closing_a_year_by_an_operator(api: Api) -> None:
     for year, count in ((2021, 4), (2022, 5)):
         api.repository.upsert(

@@ -25,6 +25,7 @@ from service.domain.cases import (
     Status,
     Withdrawal,
     apply_change,
+    cell_deltas,
     contribution,
     deltas,
     is_open,
@@ -93,6 +94,15 @@ def reference_open(truth: dict[str, Any], day: date) -> bool:
     return not in_effect or not max(in_effect, key=lambda t: (t[0], t[1]))[2].final
 
 
+def yearly(case: Case | None) -> Counter[tuple[str, int]]:
+    """The case's year cells, as the store keeps them: (kind, year) → count."""
+    counts: Counter[tuple[str, int]] = Counter()
+    for where, delta in cell_deltas(None, case).items():
+        if where.scope == "year":
+            counts[(where.kind, int(where.period))] += delta.count
+    return counts
+
+
 def stock_on(cells: dict[CaseCell, int], day: date) -> int:
     return sum(STOCK_SIGN[c.measure] * n for c, n in cells.items() if c.day <= day)
 
@@ -146,6 +156,17 @@ def test_any_order_gives_the_case_and_stock_the_reference_gives(
     for offset in range(-2, (last - registered_day).days + 3):
         day = registered_day + timedelta(days=offset)
         assert stock_on(cells, day) == int(reference_open(truth, day)), day
+    counts = yearly(case)
+    for year in range(registered_day.year - 1, last.year + 2):
+        end = date(year, 12, 31)
+        registered = int(not truth["withdrawn"] and registered_day.year == year)
+        still_open = int(reference_open(truth, end))
+        assert year_end(counts, year) == (
+            registered,
+            registered - (still_open if registered else 0),
+            still_open if registered else 0,
+            still_open,
+        ), year
     if not truth["withdrawn"]:
         assert [c.day for c in cells if c.measure is Measure.REGISTERED] == [registered_day]
         assert {c.wijk for c in cells} == {truth["opening"].wijk}
@@ -210,10 +231,7 @@ def test_closed_reopened_and_closed_again() -> None:
         (Measure.REOPENED, 2022): 1,
         (Measure.CLOSED, 2023): 1,
     }
-    flows = Counter()
-    for cell, n in contribution(case).items():
-        flows[(cell.measure, cell.cohort, cell.day.year)] += n
-    # Of 2022's cases: one registered, closed once and reopened, so open at the year's end.
+    flows = yearly(case)
     assert year_end(flows, 2022) == (1, 0, 1, 1)
     assert year_end(flows, 2023) == (0, 0, 0, 0)
     assert not is_open(case)

@@ -86,3 +86,15 @@ def test_a_year_less_the_months_shown_reveals_no_small_month(
         small = [m for m, rows in months.items() if 0 < rows.get(key, ZERO).count < threshold]
         if not small:  # nothing small: nothing hidden besides
             assert all(key not in hidden[m] for m in months)
+
+
+def test_small_sensitive_rows_are_hidden_and_so_is_what_would_give_them_away() -> None:
+    from service.domain.disclosure import hidden
+
+    rows = {"dorp": (3,), "meerzicht": (40,), "palenstein": (12,), "rokkeveen": (0,)}
+    # 3 alone beside the total would be 55 - 40 - 12: the smallest row shown goes too.
+    assert hidden(rows, 5) == {"dorp", "palenstein"}
+    # b holds 2 of the second figure, and only c holds more of it: c goes, not a.
+    assert hidden({"a": (7, 0), "b": (9, 2), "c": (30, 12)}, 5) == {"b", "c"}
+    assert hidden({"a": (5,), "b": (0,)}, 5) == set()
+    assert hidden({"a": (4,)}, 5) == {"a"}  # nothing else to hide: a total says it anyway

@@ -13,9 +13,11 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from sse_starlette.sse import EventSourceResponse
 
+from events.kinds import SENSITIVE_CELL_KINDS
 from events.periods import ANY_PERIOD_PATTERN, Scope, check_period, current_period
 from service.domain.counting import CellKey
-from service.http.auth import READER, Caller, requires
+from service.domain.disclosure import hidden
+from service.http.auth import OPERATOR, READER, Caller, requires
 from service.http.deps import CategoryFilter, KindFilter, Parts, SettingsDep, WijkFilter
 from service.http.limits import StreamCounts
 from service.http.openapi import READERS
@@ -44,13 +46,25 @@ class LiveQuery:
     kind: str | None
     category: str | None
     wijk: str | None
+    # Readers get no small numbers of the sensitive kinds (None: an operator, who sees all).
+    threshold: int | None = None
 
     def rows(self, live: LiveState) -> list[Row]:
-        return live.aggregates.rows(self.scope, self.period, self.kind, self.category, self.wijk)
+        rows = live.aggregates.rows(self.scope, self.period, self.kind, self.category, self.wijk)
+        if self.threshold is None:
+            return rows
+        hide: set[CellKey] = set()
+        for kind in SENSITIVE_CELL_KINDS:
+            of_kind = {r.where: (r.figures.count,) for r in rows if r.where.kind == kind}
+            hide |= hidden(of_kind, self.threshold)
+        return [r for r in rows if r.where not in hide]
 
     def wants(self, where: CellKey) -> bool:
+        """Whether a changed cell goes to the stream: the sensitive kinds reach operators'
+        streams only (readers read them, suppressed, from GET /v1/live)."""
         return (
-            where.scope == self.scope
+            (self.threshold is None or where.kind not in SENSITIVE_CELL_KINDS)
+            and where.scope == self.scope
             and where.period == self.period
             and (self.kind is None or where.kind == self.kind)
             and (self.category is None or where.category == self.category)
@@ -75,8 +89,12 @@ def _live_query(
     kind: KindFilter = None,
     category: CategoryFilter = None,
     wijk: WijkFilter = None,
+    *,
+    settings: SettingsDep,
+    caller: Annotated[Caller, READ],
 ) -> LiveQuery:
-    return LiveQuery(*_period(scope, period), kind, category, wijk)
+    threshold = None if OPERATOR in caller.roles else settings.open_data_threshold
+    return LiveQuery(*_period(scope, period), kind, category, wijk, threshold)
 
 
 Selected = Annotated[LiveQuery, Depends(_live_query)]
@@ -151,7 +169,8 @@ async def live_stream(
             # A fresh API has not read the changelog yet: a snapshot now would be zeros.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(live.caught_up.wait(), timeout=10)
-            yield _sse("snapshot", query, query.rows(live), _as_of(live))
+            snapshot = [r for r in query.rows(live) if query.wants(r.where)]
+            yield _sse("snapshot", query, snapshot, _as_of(live))
             while not await request.is_disconnected():
                 changed = await subscription.changes(wait_seconds=5)
                 wanted = sorted(filter(query.wants, changed), key=_order)
