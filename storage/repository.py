@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -275,16 +276,7 @@ class SqlTotalsRepository(TotalsRepository):
         published = PublishedTotal.__table__  # type: ignore[attr-defined]
         closing = Closing(year, datetime.now(UTC), by)
         rows = [
-            {
-                "kind": r.kind,
-                "category": r.category,
-                "wijk": r.wijk,
-                "year": year,
-                "housing": r.housing,
-                "count": r.count,
-                "amount_cents": r.amount_cents,
-                "illegal_fireworks_cents": r.illegal_fireworks_cents,
-            }
+            {**asdict(r), "year": year}  # incidents' rows and cases' rows, every dimension
             for cases in (False, True)
             for r in self.totals(year=year, group_by=ALL_GROUPS, cases=cases)
         ]

@@ -6,10 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from events.kinds import CAMERA, DAMAGE, ENFORCEMENT, PLACE_KINDS
+from events.kinds import CAMERA, DAMAGE, DOMESTIC, ENFORCEMENT, PLACE_KINDS, RESTRAINING
 from events.registry import Camera, Registries
 from service.domain.figures import Figures
 from service.read.yearly import Key, YearTotals, compare, year_totals
+from service.report.home import HomeSafety, build_home
+from service.report.measures import Measure
 from storage.repository import Closing, TotalsRepository
 
 # Defined beside the figures, not in a renderer, because the table and the chart both show them.
@@ -17,6 +19,8 @@ KIND_LABELS = {
     ENFORCEMENT: "Enforcement reports",
     CAMERA: "Camera incidents",
     DAMAGE: "New Year damage items",
+    DOMESTIC: "Domestic violence registered",
+    RESTRAINING: "Temporary restraining orders",
 }
 # Here, not in a renderer, because the JSON document and the table both carry it.
 CAMERA_NOTE = (
@@ -24,6 +28,8 @@ CAMERA_NOTE = (
     "its cameras lie in (registry cameras.json), listed with those cameras."
 )
 TOP_CATEGORIES = 3
+# The kinds counted per year in the trend: the incidents (cases have figures of their own).
+TREND_KINDS = (*PLACE_KINDS, DOMESTIC, RESTRAINING)
 
 
 class ReportError(Exception):
@@ -38,16 +44,6 @@ class NoFigures(ReportError):
         self.available = tuple(available)
         years = ", ".join(map(str, available)) or "none"
         super().__init__(f"the store has no figures for {year} (years with figures: {years})")
-
-
-@dataclass(frozen=True, slots=True)
-class Measure:
-    """One figure of the report year, beside the base year's when comparing (else None)."""
-
-    value: int
-    base: int | None = None
-    difference: int | None = None
-    change_percent: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +128,7 @@ class Report:
     wijken: tuple[WijkFigures, ...]
     enforcement_by_year: tuple[YearChange, ...]
     trend: tuple[TrendPoint, ...]
+    home: HomeSafety  # section 5.1: cases, domestic violence, restraining orders
 
     @property
     def year(self) -> int:
@@ -182,6 +179,7 @@ def build_report(
         wijken=_wijken(per_wijk, registries),
         enforcement_by_year=_year_changes(trend),
         trend=tuple(trend),
+        home=build_home(repository, registries, year, base),
     )
 
 
@@ -303,7 +301,7 @@ def _trend(repository: TotalsRepository, years: Sequence[int]) -> list[TrendPoin
             TrendPoint(
                 year,
                 totals.closing is not None,
-                {k: totals.total(kind=k).count for k in PLACE_KINDS},
+                {k: totals.total(kind=k).count for k in TREND_KINDS},
                 totals.total(kind=DAMAGE).amount_cents,
             )
         )

@@ -7,7 +7,9 @@ from typing import Any
 import orjson
 
 from events.kinds import CAMERA, DAMAGE, ENFORCEMENT
-from service.report.build import CAMERA_NOTE, Adjustment, Measure, Report, YearStatus
+from service.report.build import CAMERA_NOTE, Adjustment, Report, YearStatus
+from service.report.home import HomeSafety
+from service.report.measures import Measure
 
 SCHEMA_VERSION = 1
 
@@ -85,6 +87,7 @@ def to_document(report: Report) -> dict[str, Any]:
             }
             for w in report.wijken
         ],
+        "home": _home_document(report.home),
         "trend": [
             {
                 "year": p.year,
@@ -132,4 +135,25 @@ def _adjustment_document(adjustment: Adjustment) -> dict[str, Any]:
         "count": adjustment.figures.count,
         "amount_cents": adjustment.figures.amount_cents,
         "illegal_fireworks_cents": adjustment.figures.illegal_fireworks_cents,
+    }
+
+
+def _home_document(home: HomeSafety) -> dict[str, Any]:
+    most = home.most_open
+    return {
+        "woonoverlast": {
+            "registered": _measure_document(home.registered),
+            "closed": _measure_document(home.closed),
+            "open": _measure_document(home.open),
+            "stock": _measure_document(home.stock),
+            "open_by_housing": [
+                {"housing": h.housing, "name": h.name, "open": _measure_document(h.open)}
+                for h in home.by_housing
+            ],
+            "most_open_wijk": None
+            if most is None
+            else {"wijk": most.wijk, "name": most.name, "open": most.open},
+        },
+        "domestic_violence": {"count": _measure_document(home.domestic_violence)},
+        "restraining_orders": {"count": _measure_document(home.restraining_orders)},
     }

@@ -6,8 +6,9 @@ import csv
 import io
 from collections.abc import Iterator
 
-from events.kinds import CAMERA, DAMAGE, ENFORCEMENT
-from service.report.build import Measure, Report
+from events.kinds import CAMERA, CASE, DAMAGE, DOMESTIC, ENFORCEMENT, RESTRAINING
+from service.report.build import Report
+from service.report.measures import Measure
 
 CSV_COLUMNS = (
     "section",
@@ -21,6 +22,7 @@ CSV_COLUMNS = (
     "base_value",
     "difference",
     "change_percent",
+    "housing",  # section 5.1's rows by housing type; blank elsewhere
 )
 
 
@@ -29,7 +31,8 @@ def render_csv(report: Report) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    writer.writerows(_csv_rows(report))
+    width = len(CSV_COLUMNS)
+    writer.writerows([*r, *[""] * (width - len(r))] for r in _csv_rows(report))
     return out.getvalue()
 
 
@@ -83,6 +86,16 @@ def _csv_rows(report: Report) -> Iterator[list[object]]:
         for kind, measure in wijk.counts.items():
             yield row("wijk", "count", measure, kind, wijk=wijk.wijk)
         yield row("wijk", "amount_cents", wijk.damage_cents, DAMAGE, wijk=wijk.wijk)
+    home = report.home
+    for name in ("registered", "closed", "open", "stock"):
+        yield row("woonoverlast", name, getattr(home, name), CASE)
+    for housing in home.by_housing:
+        yield [*row("woonoverlast_by_housing", "open", housing.open, CASE), housing.housing]
+    if home.most_open is not None:
+        most = home.most_open
+        yield row("woonoverlast_most_open", "open", Measure(most.open), CASE, wijk=most.wijk)
+    yield row("home", "count", home.domestic_violence, DOMESTIC)
+    yield row("home", "count", home.restraining_orders, RESTRAINING)
     for change in report.enforcement_by_year:
         yield [
             "enforcement_by_year",

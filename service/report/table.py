@@ -18,7 +18,8 @@ from service.domain.formats import (
     signed_euros,
     signed_percent,
 )
-from service.report.build import CAMERA_NOTE, KIND_LABELS, Measure, Report, YearStatus
+from service.report.build import CAMERA_NOTE, KIND_LABELS, Report, YearStatus
+from service.report.measures import Measure
 
 
 def print_table(report: Report, console: Console) -> None:
@@ -80,9 +81,31 @@ def print_table(report: Report, console: Console) -> None:
         )
     console.print(wijken)
 
+    _print_home(report, console)
+
     for status in filter(None, (report.status, report.base_status)):
         if status.closing is not None:
             _print_adjustments(status, console)
+
+
+def _print_home(report: Report, console: Console) -> None:
+    """Section 5.1: safety in the home."""
+    home = report.home
+    table = _table(report, "Figure", "Safety in the home (5.1)")
+    table.add_row("Woonoverlast cases registered", *_cells(report, home.registered, count))
+    table.add_row("  of which closed at year end", *_cells(report, home.closed, count))
+    table.add_row("  of which open at year end", *_cells(report, home.open, count))
+    table.add_row("Open cases at year end, all years", *_cells(report, home.stock, count))
+    table.add_row("Domestic violence registered", *_cells(report, home.domestic_violence, count))
+    table.add_row("Temporary restraining orders", *_cells(report, home.restraining_orders, count))
+    console.print(table)
+    housing = _table(report, "Housing type", f"Open woonoverlast cases {report.year}")
+    for h in home.by_housing:
+        housing.add_row(h.name, *_cells(report, h.open, count))
+    console.print(housing)
+    most = home.most_open
+    if most is not None:
+        console.print(f"Wijk with the most open cases: {most.name} ({count(most.open)})\n")
 
 
 def _status_line(status: YearStatus) -> str:

@@ -293,9 +293,15 @@ def test_migration_0006_keeps_the_cells_and_keys_them_by_housing_type_too(
     repository.upsert(
         cells=[cell(0, 2, 5, housing="koop", **case), cell(0, 3, 6, housing="corporatie", **case)]
     )
-    by_housing = repository.totals(year=2022, kind="woonoverlast", group_by=ALL_GROUPS)
+    by_housing = repository.totals(year=2022, kind="woonoverlast", group_by=ALL_GROUPS, cases=True)
     assert [(r.housing, r.count) for r in by_housing] == [("corporatie", 3), ("koop", 2)]
-    assert [r.count for r in repository.totals(year=2022, kind="woonoverlast")] == [5]
+    assert [r.count for r in repository.totals(year=2022, kind="woonoverlast", cases=True)] == [5]
+    # The incidents' totals hold no case cells, and the cases' none of the incidents.
+    assert [r.kind for r in repository.totals(year=2022, group_by=["kind"])] == [
+        "jaarwisselingsschade"
+    ]
     repository.close_year(2022, "test")
-    published = repository.published_totals(year=2022, kind="woonoverlast", group_by=ALL_GROUPS)
+    published = repository.published_totals(
+        year=2022, kind="woonoverlast", group_by=ALL_GROUPS, cases=True
+    )
     assert [(r.housing, r.count) for r in published] == [("corporatie", 3), ("koop", 2)]

@@ -71,6 +71,39 @@ def test_the_published_2022_figures_beside_2021(store: InMemoryTotals) -> None:
     assert "-€ 46.477,00" in text and "€ 23.750,36" in text and "34,0 %" in text
 
 
+def test_section_5_1_beside_2021(store: InMemoryTotals, tmp_path: Path) -> None:
+    home = build_report(store, REGISTRIES, 2022, 2021).home
+    cases = (home.registered, home.closed, home.open, home.stock)
+    assert [(m.value, m.base) for m in cases] == [(170, 150), (96, 120), (74, 30), (74, 30)]
+    assert [(h.housing, h.open.value) for h in home.by_housing] == [
+        ("corporatie", 42), ("koop", 20), ("particuliere-huur", 12)
+    ]  # fmt: skip
+    assert home.most_open is not None
+    assert (home.most_open.name, home.most_open.open) == ("Buytenwegh-De Leyens", 25)
+    dv, orders = home.domestic_violence, home.restraining_orders
+    assert (dv.value, dv.base, dv.change_percent) == (254, 163, 55.8)
+    assert (orders.value, orders.base, orders.change_percent) == (59, 44, 34.1)
+    report = build_report(store, REGISTRIES, 2022, 2021)
+    text = table_text(report)
+    for line in (
+        "Woonoverlast cases registered",
+        "Domestic violence registered",
+        "Wijk with the most open cases: Buytenwegh-De Leyens (25)",
+    ):
+        assert line in text
+    document = json.loads(render_json(report))["home"]
+    assert document["woonoverlast"]["open_by_housing"][0]["open"]["value"] == 42
+    assert document["restraining_orders"]["count"]["change_percent"] == 34.1
+    rows = list(csv.DictReader(io.StringIO(render_csv(report))))
+    housing = [r for r in rows if r["section"] == "woonoverlast_by_housing"]
+    assert [(r["housing"], r["value"]) for r in housing] == [
+        ("corporatie", "42"), ("koop", "20"), ("particuliere-huur", "12")
+    ]  # fmt: skip
+    write_chart(report, tmp_path / "chart.svg")
+    svg = (tmp_path / "chart.svg").read_text()
+    assert "Open woonoverlast cases" in svg and "Domestic violence" in svg
+
+
 def test_camera_areas_are_wijken_with_their_registry_cameras(store: InMemoryTotals) -> None:
     areas = {a.wijk: a for a in build_report(store, REGISTRIES, 2022).camera_areas}
     assert [c.id for c in areas["stadshart"].cameras] == ["mandelabrug", "stadshart"]
