@@ -53,7 +53,7 @@ def config(headers: dict[str, str]) -> SchemathesisConfig:
                             "positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "400"]}
                         },
                     }
-                    for path in ("/v1/live", "/v1/live/stream", "/v1/series")
+                    for path in ("/v1/live", "/v1/live/stream", "/v1/series", "/v1/cases")
                 ),
             ],
         }

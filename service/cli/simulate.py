@@ -204,9 +204,11 @@ def _simulation_summary(
     withdrawn_incidents = roles[Role.WITHDRAWAL]
     text = (
         f"Simulated {options.first_year}–{options.last_year} (seed {options.seed}): "
-        f"{sum(kinds.values()):,} counted incidents ({kinds['handhavingsmelding']:,} enforcement "
-        f"reports, {kinds['cameraincident']:,} camera incidents, "
-        f"{kinds['jaarwisselingsschade']:,} New Year damage items) in {len(simulation.messages):,} "
+        f"{sum(kinds.values()):,} counted incidents and cases ({kinds['handhavingsmelding']:,} "
+        f"enforcement reports, {kinds['cameraincident']:,} camera incidents, "
+        f"{kinds['jaarwisselingsschade']:,} New Year damage items, {kinds['huiselijkgeweld']:,} "
+        f"domestic violence registrations, {kinds['huisverbod']:,} restraining orders, "
+        f"{kinds['woonoverlast']:,} woonoverlast cases) in {len(simulation.messages):,} "
         f"messages, of which {roles[Role.DUPLICATE]:,} duplicates, {roles[Role.SUPERSEDED]:,} "
         f"superseded revisions, {withdrawn_incidents:,} withdrawn extra incidents "
         f"({roles[Role.WITHDRAWN]:,} messages) and their {withdrawn_incidents:,} withdrawals, "
@@ -234,7 +236,11 @@ def _simulation_summary(
         lines.append(
             f"  {figures.year}: {figures.enforcement_reports:,} enforcement reports, New Year "
             f"damage € {figures.damage_cents / 100:,.2f} of which € "
-            f"{figures.illegal_fireworks_cents / 100:,.2f} ({share:.1f} %) by illegal fireworks"
+            f"{figures.illegal_fireworks_cents / 100:,.2f} ({share:.1f} %) by illegal fireworks; "
+            f"{figures.domestic_violence:,} domestic violence registrations, "
+            f"{figures.restraining_orders:,} restraining orders; {figures.cases.registered:,} "
+            f"woonoverlast cases, {figures.cases.closed:,} closed and {figures.cases.open:,} open "
+            "at the year's end"
             + (f" (modelled: {', '.join(figures.modelled)})" if figures.modelled else "")
         )
     return "\n".join(lines)

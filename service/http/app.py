@@ -27,7 +27,17 @@ from service.http.oidc import IdentityProvider
 from service.http.openapi import install as install_openapi
 from service.http.ports import ApiParts
 from service.http.problems import Problem
-from service.http.routers import admin, events, live, opendata, process, session, totals, trends
+from service.http.routers import (
+    admin,
+    cases,
+    events,
+    live,
+    opendata,
+    process,
+    session,
+    totals,
+    trends,
+)
 from service.settings import Settings
 
 STATIC = Path(__file__).resolve().parent / "static"  # the dashboard: HTML, JS, CSS
@@ -68,7 +78,7 @@ def build_api(settings: Settings, registries: Registries, parts: ApiParts) -> Fa
     )
     _answer_errors_as_problems(app)
     install_openapi(app)
-    routers = (events, live, trends, totals, opendata, session, process, admin)
+    routers = (events, live, trends, cases, totals, opendata, session, process, admin)
     for router in (module.router for module in routers):
         app.include_router(router)
 

@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from service.domain.cases import STOCK_OF_KIND
 from service.domain.counting import Cell, CellKey, Stamp, version
 from service.domain.figures import ZERO, Figures
 from service.kafka.changelog import (
@@ -99,6 +100,20 @@ class Aggregates:
             and (wijk is None or where.wijk == wijk)
         ]
         return sorted(found, key=lambda r: r.where[:3] + r.where[5:])
+
+    def case_stock(self) -> dict[tuple[str, str], int]:
+        """Woonoverlast cases open now per wijk and housing type: every year's registrations,
+        less its closings, plus its reopenings (service/domain/cases)."""
+        stock: dict[tuple[str, str], int] = {}
+        for (scope, _), cells in self._periods.items():
+            if scope != "year":
+                continue
+            for where in cells:
+                sign = STOCK_OF_KIND.get(where.kind)
+                if sign:
+                    key = (where.wijk, where.housing)
+                    stock[key] = stock.get(key, 0) + sign * self._totals[where].count
+        return stock
 
     def period_totals(
         self,

@@ -553,3 +553,39 @@ def test_keys_rotate_through_the_key_file_without_a_restart(
     damage = factories.damage("JW-1") | {"source": factories.report()["source"]}
     refused = post(api, [damage], {**BATCH, "authorization": f"Bearer {new}"})
     assert refused["status"] == 403  # handhaving-app may report enforcement only
+
+
+def test_live_cases_open_now_and_the_periods_flows(api: Api) -> None:
+    from service.domain.cases import Case, Opening, Status, cell_deltas
+    from tests.unit.test_case_figures import at
+
+    def case(name: str, wijk: str, housing: str, closed: str | None) -> Case:
+        statuses = {}
+        if closed is not None:
+            statuses["s"] = Status(f"{name}-s", 1, "s", at(closed), "afgerond", True, "opgelost")
+        opening = Opening(name, 1, at("2022-03-01T10:00"), wijk, housing, "geluid")
+        return Case(opening, statuses)
+
+    cases = [case(f"A{n}", "dorp", "koop", None) for n in range(6)]
+    cases += [case(f"B{n}", "dorp", "koop", "2022-03-02T10:00") for n in range(5)]
+    cases += [case(f"C{n}", "meerzicht", "corporatie", None) for n in range(3)]
+    cases += [case(f"D{n}", "noordhove", "particuliere-huur", None) for n in range(3)]
+    totals: dict[CellKey, int] = {}
+    for one in cases:
+        for where, delta in cell_deltas(None, one).items():
+            totals[where] = totals.get(where, 0) + delta.count
+    for where, count in totals.items():
+        api.live.aggregates.apply(0, where, Cell(Figures(count, 0, 0), {"": 1}))
+    params = {"scope": "week", "period": "2022-W09"}  # 1 March 2022 is in week 9
+    operator = {"authorization": f"Bearer {OPERATOR_KEY}"}
+    seen = api.client.get("/v1/cases", params=params, headers=operator).json()
+    assert [(r["wijk"], r["housing"], r["open"], r["registered"], r["closed"])
+            for r in seen["rows"]] == [
+        ("dorp", "koop", 6, 11, 5),
+        ("meerzicht", "corporatie", 3, 3, 0),
+        ("noordhove", "particuliere-huur", 3, 3, 0),
+    ]  # fmt: skip
+    read = api.client.get("/v1/cases", params=params, headers=READER).json()
+    assert (read["threshold"], read["suppressed_rows"]) == (5, 2)
+    assert [r["wijk"] for r in read["rows"]] == ["dorp"]
+    assert api.client.get("/v1/cases").status_code == 401

@@ -24,9 +24,17 @@ from events.periods import LOCAL
 from events.registry import load_registries
 from service.cli import app
 from service.devtools.senders import HttpSender, Pacer, SendError, kafka_record
-from service.devtools.simulation import Message, Options, Role, Simulation, figures_for, simulate
+from service.devtools.simulation import (
+    FIELD_SYSTEMS,
+    Message,
+    Options,
+    Role,
+    Simulation,
+    figures_for,
+    simulate,
+)
 from service.devtools.simulation.traffic import _apportion, _fireworks, _split
-from tests.reference import expected_totals
+from tests.reference import expected_cases, expected_totals
 
 REGISTRIES = load_registries()
 # What the reproduction end-to-end test sends: every fault switched on.
@@ -94,6 +102,40 @@ def test_the_published_figures_come_out_exactly(name: str, request: pytest.Fixtu
     assert count > 50  # many items, not one lump sum
 
 
+@pytest.mark.parametrize("name", ["defaults", "faulty"])
+def test_section_5_1_comes_out_exactly(name: str, request: pytest.FixtureRequest) -> None:
+    simulation: Simulation = request.getfixturevalue(name)
+    totals = yearly(simulation)
+    assert [totals[("huiselijkgeweld", y)][0] for y in ("2021", "2022")] == [163, 254]
+    assert [totals[("huisverbod", y)][0] for y in ("2021", "2022")] == [44, 59]
+    cases = expected_cases(valid(simulation), [2021, 2022])
+
+    def summed(year: int, figure: str, **where: str) -> int:
+        return sum(
+            n
+            for (y, f, wijk, housing), n in cases.items()
+            if (y, f) == (year, figure)
+            and where.get("wijk", wijk) == wijk
+            and where.get("housing", housing) == housing
+        )
+
+    assert [summed(2022, f) for f in ("registered", "closed", "open", "stock")] == [170, 96, 74, 74]
+    housing = ("corporatie", "koop", "particuliere-huur")
+    assert [summed(2022, "open", housing=h) for h in housing] == [42, 20, 12]
+    wijken = {wijk for (_, _, wijk, _) in cases}
+    most = max(wijken, key=lambda w: summed(2022, "open", wijk=w))
+    assert (most, summed(2022, "open", wijk=most)) == ("buytenwegh-de-leyens", 25)
+    assert all(summed(2022, "open", wijk=w) < 25 for w in wijken - {most})
+    # A life, not a lump: statuses, reopenings, and 2021's open cases closed in 2022.
+    statuses = Counter(
+        m.document["data"]["statustype"]
+        for m in simulation.messages
+        if m.role is Role.COUNTED and m.kind == "woonoverlaststatus"
+    )
+    assert statuses["heropend"] > 10 and statuses["afgerond"] > 300
+    assert summed(2021, "open") > 0 and summed(2021, "stock") == summed(2021, "open")
+
+
 def test_the_figures_in_the_plan_are_the_published_ones() -> None:
     assert figures_for(2022).illegal_fireworks_share == pytest.approx(0.34, abs=5e-7)
     assert figures_for(2022).modelled == ()
@@ -155,11 +197,17 @@ def test_duplicates_are_the_same_message_again_and_later(faulty: Simulation) -> 
     assert 0.08 < duplicates / len(first) < 0.12
 
 
+def revised_thing(message: Message) -> tuple[str, str]:
+    """What a revision revises: an incident or a case's zaak (its subject), or one of a case's
+    statuses (its subject and status id)."""
+    return message.document["subject"], message.document["data"].get("status_id", "")
+
+
 def test_revisions_end_at_the_counted_values(faulty: Simulation) -> None:
-    by_subject: dict[str, list[Message]] = defaultdict(list)
+    by_subject: dict[tuple[str, str], list[Message]] = defaultdict(list)
     for message in faulty.messages:
         if message.role in (Role.COUNTED, Role.SUPERSEDED):
-            by_subject[message.document["subject"]].append(message)
+            by_subject[revised_thing(message)].append(message)
     revised = 0
     for messages in by_subject.values():
         if len(messages) == 1:
@@ -177,11 +225,11 @@ def test_revisions_end_at_the_counted_values(faulty: Simulation) -> None:
 
 
 def test_withdrawn_incidents_are_extras_and_withdrawn_last(faulty: Simulation) -> None:
-    revisions: dict[tuple[str, str], list[int]] = defaultdict(list)
-    roles: dict[tuple[str, str], set[Role]] = defaultdict(set)
+    revisions: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+    roles: dict[tuple[str, str, str], set[Role]] = defaultdict(set)
     for message in faulty.messages:
         if message.role is not Role.DUPLICATE and message.role is not Role.POISON:
-            key = (message.document["source"], message.document["subject"])
+            key = (message.document["source"], *revised_thing(message))
             revisions[key].append(message.document["data"]["revision"])
             roles[key].add(message.role)
     withdrawn = [key for key, r in roles.items() if Role.WITHDRAWAL in r]
@@ -189,7 +237,7 @@ def test_withdrawn_incidents_are_extras_and_withdrawn_last(faulty: Simulation) -
         assert roles[key] == {Role.WITHDRAWN, Role.WITHDRAWAL}
         assert sorted(revisions[key]) == list(range(1, len(revisions[key]) + 1))
     withdrawal_revisions = {
-        (m.document["source"], m.document["subject"]): m.document["data"]["revision"]
+        (m.document["source"], *revised_thing(m)): m.document["data"]["revision"]
         for m in faulty.messages
         if m.role is Role.WITHDRAWAL
     }
@@ -293,7 +341,7 @@ def small_simulation(poison: float = 0.0) -> Simulation:
 
 def test_http_sender_batches_per_field_system_retries_503_and_counts_refused_poison() -> None:
     simulation = small_simulation(poison=0.001)
-    keys = {"handhaving-app": "k" * 16, "camera-app": "c" * 16, "schade-app": "s" * 16}
+    keys = {name: name[0] * 16 for name in set(FIELD_SYSTEMS.values())}
     calls: list[tuple[str, int]] = []
     unavailable = [2]  # the first two requests meet a broker that is down
 

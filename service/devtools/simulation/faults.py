@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from events.kinds import DAMAGE, ENFORCEMENT, event_type
+from events.kinds import CASE, DAMAGE, DOMESTIC, ENFORCEMENT, RESTRAINING, event_type
 from events.registry import Registries
 from service.devtools.simulation.messages import Message, Role, cloud_event, random_id, stamp
 from service.devtools.simulation.options import Options
@@ -18,6 +18,9 @@ def perturbed(
 ) -> dict[str, Any]:
     """An earlier revision: the same incident with a first, later corrected value."""
     earlier = dict(data)
+    if kind in (DOMESTIC, RESTRAINING, CASE):  # first entered in the wrong wijk
+        earlier["wijk"] = rnd.choice(sorted(regs.wijk_codes() - {data["wijk"]}))
+        return earlier
     if kind == DAMAGE:
         earlier["amount_cents"] = max(1, round(data["amount_cents"] * rnd.uniform(0.5, 1.6)))
         if rnd.random() < 0.3:

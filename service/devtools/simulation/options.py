@@ -5,10 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from events.kinds import CAMERA, DAMAGE, ENFORCEMENT, PLACE_KINDS
+from events.kinds import CAMERA, CASE, DAMAGE, DOMESTIC, ENFORCEMENT, KINDS, RESTRAINING
 
-# The field system that reports each kind, and the CloudEvents `source` prefix they share.
-FIELD_SYSTEMS = {ENFORCEMENT: "handhaving-app", CAMERA: "camera-app", DAMAGE: "schade-app"}
+# The field system that reports each kind, and the CloudEvents `source` prefix they share: the
+# police's and the Veiligheidshuis's registrations come through one system, the woonoverlast
+# cases from the municipality's zaaksysteem.
+FIELD_SYSTEMS = {
+    ENFORCEMENT: "handhaving-app",
+    CAMERA: "camera-app",
+    DAMAGE: "schade-app",
+    DOMESTIC: "veiligheidshuis-app",
+    RESTRAINING: "veiligheidshuis-app",
+    CASE: "zaken-app",
+}
 URN = "urn:nld:gemeente-zoetermeer:systeem:"
 FIRST_YEAR, LAST_YEAR = 2000, 2099
 
@@ -45,8 +54,8 @@ class Options:
         for name in ("duplicates", "revisions", "withdrawals", "poison"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1")
-        if set(self.field_systems) != set(PLACE_KINDS):
-            raise ValueError(f"field_systems must name one field system for each of {PLACE_KINDS}")
+        if set(self.field_systems) != set(KINDS):
+            raise ValueError(f"field_systems must name one field system for each of {KINDS}")
 
     def source(self, kind: str) -> str:
         """The CloudEvents `source` of the field system that reports `kind`."""

@@ -94,7 +94,7 @@ def _live_query(
     caller: Annotated[Caller, READ],
 ) -> LiveQuery:
     threshold = None if OPERATOR in caller.roles else settings.open_data_threshold
-    return LiveQuery(*_period(scope, period), kind, category, wijk, threshold)
+    return LiveQuery(*period_of(scope, period), kind, category, wijk, threshold)
 
 
 Selected = Annotated[LiveQuery, Depends(_live_query)]
@@ -186,7 +186,7 @@ async def live_stream(
     return EventSourceResponse(events(), ping=15, send_timeout=SEND_TIMEOUT)
 
 
-def _period(scope: str, period: str | None) -> tuple[str, str]:
+def period_of(scope: str, period: str | None) -> tuple[str, str]:
     """The scope and period asked for: the period given, which must have the form of `scope`,
     or the current one of `scope`; Problem 400 naming the form otherwise."""
     if period is None:
