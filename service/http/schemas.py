@@ -226,6 +226,11 @@ class PointOut(BaseModel):
         default=False,
         description="Weeks only: far above the weeks before it (`rule` says how far)",
     )
+    suppressed: bool = Field(
+        default=False,
+        description="Readers, sensitive kinds: the count was 1 to the threshold - 1 and is shown "
+        "as 0",
+    )
 
 
 class SeriesOut(BaseModel):

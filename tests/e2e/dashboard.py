@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 from playwright.sync_api import Page, expect
+from pydantic import SecretStr
 
 from events.periods import LOCAL
 from service.settings import Settings
@@ -28,6 +29,7 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 KEYS = {
     factories.HANDHAVING: "test-key-handhaving-0001",
     factories.SCHADE: "test-key-schade-000000001",
+    factories.ZAKEN: "test-key-zaken-0000000001",
 }
 LIVE_WITHIN_MS = 2000
 OPERATOR_KEY = "test-key-operator-00001"
@@ -81,14 +83,13 @@ class Stack:
 def running_stack(settings: Settings, logs: Path, **env: str) -> Iterator[Stack]:
     """A worker, a materialiser and an API (on `settings.api_port`) with the tests' keys, and
     `env` beside."""
+    keys = ",".join(f"{source.rsplit(':', 1)[1]}:{key}" for source, key in KEYS.items())
+    settings = settings.model_copy(update={"api_keys": SecretStr(keys)})  # a topic for each
     # Playwright's sync API keeps an event loop running in this thread: create the topics
     # (asyncio.run) in a thread of their own.
     with ThreadPoolExecutor(1) as pool:
         pool.submit(ensure, settings).result()
     env = {**settings_env(settings), **env}
-    env["WIJKWACHT_API_KEYS"] = ",".join(
-        f"{source.rsplit(':', 1)[1]}:{key}" for source, key in KEYS.items()
-    )
     env["WIJKWACHT_ADMIN_KEYS"] = f"j-jansen:{OPERATOR_KEY}"
     # Sessions outlive an API restart only with a secret of their own, as in production.
     env["WIJKWACHT_SESSION_SECRET"] = "a-session-secret-for-the-tests-000001"

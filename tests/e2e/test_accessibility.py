@@ -34,6 +34,8 @@ VIEWS = [
     ("year", "jaarwisselingsschade", "dark"),
     ("week", "handhavingsmelding", "light"),
     ("year", "jaarwisselingsschade", "light"),
+    ("week", "woonoverlast", "dark"),
+    ("month", "woonoverlast", "light"),
 ]
 
 

@@ -86,7 +86,7 @@ def test_an_admin_sees_the_field_systems_and_the_settings_with_secrets_masked(
     admin = bearer(idp.token("admin-app"))
     with httpx.Client(base_url=stack.base, timeout=30) as client:
         systems = client.get("/v1/admin/field-systems", headers=admin).json()
-        assert [s["name"] for s in systems] == ["handhaving-app", "schade-app"]
+        assert [s["name"] for s in systems] == ["handhaving-app", "schade-app", "zaken-app"]
         assert all(re.fullmatch(r"sha256:[0-9a-f]{12}", k) for s in systems for k in s["keys"])
         shown = client.get("/v1/admin/settings", headers=admin).json()
         assert shown["WIJKWACHT_OIDC_ISSUER"] == idp.issuer

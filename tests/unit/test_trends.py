@@ -147,3 +147,19 @@ def test_series_need_a_reader_and_a_known_kind(tmp_path: Path) -> None:
         "/v1/series", params={"kind": REPORT, "until": "2022-13-01"}, headers=READER
     )
     assert bad_day.status_code == 400 and "until" in bad_day.text
+
+
+def test_a_sensitive_kinds_small_counts_are_kept_from_readers(tmp_path: Path) -> None:
+    from tests.unit.test_api import OPERATOR_KEY
+
+    api = start(tmp_path)
+    kind = "huiselijkgeweld"
+    for period, count in (("2022-12-30", 3), ("2022-12-31", 6)):
+        where = CellKey(kind, "politie", "dorp", "day", period)
+        api.live.aggregates.apply(0, where, Cell(Figures(count, 0, 0), {"": count}))
+    params = {"kind": kind, "scope": "day", "until": "2022-12-31"}
+    read = series(api, **params)["series"][0]["points"][-2:]
+    assert [(p["count"], p["suppressed"]) for p in read] == [(0, True), (6, False)]
+    operator = {"authorization": f"Bearer {OPERATOR_KEY}"}
+    seen = api.client.get("/v1/series", params=params, headers=operator).json()
+    assert [p["count"] for p in seen["series"][0]["points"][-2:]] == [3, 6]

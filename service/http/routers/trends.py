@@ -10,11 +10,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 
+from events.kinds import SENSITIVE
 from events.periods import LOCAL
 from service.domain.figures import Figures
 from service.domain.trends import DAYS, RULE, day_periods, usual, week_periods, weeks_before
-from service.http.auth import READER, requires
-from service.http.deps import CategoryFilter, Kind, Parts, WijkFilter
+from service.http.auth import OPERATOR, READER, Caller, requires
+from service.http.deps import CategoryFilter, Kind, Parts, SettingsDep, WijkFilter
 from service.http.openapi import READERS
 from service.http.problems import (
     BAD_QUERY,
@@ -59,6 +60,8 @@ def point(period: str, figures: Figures, marked: bool = False) -> PointOut:
 )
 async def get_series(
     parts: Parts,
+    settings: SettingsDep,
+    caller: Annotated[Caller, READ],
     kind: Annotated[Kind, Query(description="the kind of incident")],
     scope: Annotated[SeriesScope, Query(description="the periods of the points")] = "day",
     category: CategoryFilter = None,
@@ -83,6 +86,8 @@ async def get_series(
         series = _weeks(live, day, kind, category, wijk)
     else:
         series = [_years(parts.repository, kind, category, wijk)]
+    if kind in SENSITIVE and OPERATOR not in caller.roles:
+        series = [_suppressed(s, settings.open_data_threshold) for s in series]
     return TrendsOut(
         kind=kind,
         scope=scope,
@@ -92,6 +97,18 @@ async def get_series(
         series=series,
         rule=RULE,
     )
+
+
+def _suppressed(series: SeriesOut, threshold: int) -> SeriesOut:
+    """A sensitive kind's series as a reader may see it: small counts shown as 0, and said so
+    (nor is a week marked on a count the reader cannot see)."""
+    points = [
+        p.model_copy(update={"count": 0, "marked": False, "suppressed": True})
+        if 0 < p.count < threshold
+        else p
+        for p in series.points
+    ]
+    return series.model_copy(update={"points": points})
 
 
 def _day(text: str) -> date:

@@ -3,14 +3,16 @@
 "use strict";
 
 const DAMAGE = "jaarwisselingsschade";
-const SCOPES = ["day", "week", "year"];
-const KINDS = ["handhavingsmelding", "cameraincident", DAMAGE];
+const SCOPES = ["day", "week", "month", "year"];
+const KINDS = ["handhavingsmelding", "cameraincident", DAMAGE, "woonoverlast"];
 const LAG_POLL_MS = 5000;
+const DAMAGE_LEGEND =
+  "In elke cel: schadebedrag; klein: aantal schadeposten · aandeel door illegaal vuurwerk.";
 const RECONNECT_MS = 2000;
 const ANNOUNCE_MS = 10000; // a screen reader hears the figures at most this often
 const ANNOUNCE_GATHER_MS = 1500; // ... and a burst of changes as one announcement
 const KIND_NAMES = { handhavingsmelding: "Handhavingsmeldingen", cameraincident:
-  "Cameraincidenten", [DAMAGE]: "Jaarwisselingsschade" };
+  "Cameraincidenten", [DAMAGE]: "Jaarwisselingsschade", woonoverlast: "Open woonoverlastzaken" };
 const MONTHS = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
   "september", "oktober", "november", "december"];
 
@@ -84,6 +86,7 @@ function periodOf(scope, kind, date) {
     const { weekYear, week } = isoWeek(date);
     return `${weekYear}-W${pad(week)}`;
   }
+  if (scope === "month") return `${date.year}-${pad(date.month)}`;
   return String(kind === DAMAGE ? damageYear(date) : date.year);
 }
 
@@ -92,6 +95,10 @@ function periodLabel(scope, kind, period, date) {
   if (scope === "week") {
     const [weekYear, week] = period.split("-W");
     return `Week ${Number(week)}, ${weekYear}`;
+  }
+  if (scope === "month") {
+    const name = MONTHS[date.month - 1];
+    return `${name[0].toUpperCase()}${name.slice(1)} ${date.year}`;
   }
   if (kind === DAMAGE) return `Jaarwisseling ${period}/${Number(period) + 1}`;
   return `${period} tot en met vandaag`;
@@ -165,7 +172,9 @@ function buildGrid() {
   foot.append(footRow);
 
   table.append(colgroup, head, body, foot);
-  document.getElementById("legend").hidden = state.kind !== DAMAGE;
+  const legend = document.getElementById("legend");
+  legend.hidden = state.kind !== DAMAGE;
+  legend.textContent = DAMAGE_LEGEND; // the woonoverlast view writes its own
   fitHeaders();
 }
 
@@ -215,6 +224,10 @@ function show(td, figures, flash) {
 }
 
 function render(flash) {
+  if (state.kind === CASES) { // cases.js draws this view from GET /v1/cases
+    if (flash) casesSoon();
+    return;
+  }
   const perCell = new Map();
   const perWijk = new Map();
   const perCategory = new Map();
@@ -393,12 +406,17 @@ function received(event, replace) {
 
 }
 
+function showPeriodLabel(date) {
+  const label = periodLabel(state.scope, state.kind, state.period, date);
+  document.getElementById("period-label").textContent =
+    state.kind === CASES ? `Open zaken nu · in de periode: ${label.toLowerCase()}` : label;
+}
+
 function connect() {
   if (state.stream) state.stream.close();
   const date = today();
   state.period = periodOf(state.scope, state.kind, date);
-  document.getElementById("period-label").textContent =
-    periodLabel(state.scope, state.kind, state.period, date);
+  showPeriodLabel(date);
   const query = new URLSearchParams({ scope: state.scope, period: state.period });
   const stream = new EventSource(`/v1/live/stream?${query}`);
   state.stream = stream;
@@ -452,7 +470,7 @@ function choose(scope, kind) {
   }
   history.replaceState(null, "", `?${new URLSearchParams({ scope, kind })}`);
   trendsFor(kind);
-  if (kindChanges || !state.tds.size) buildGrid();
+  if (kindChanges || !state.tds.size) (kind === CASES ? buildCasesGrid : buildGrid)();
   state.base = null;
   if (periodChanges || !state.stream) {
     state.cells.clear();
@@ -460,6 +478,9 @@ function choose(scope, kind) {
   } else if (scope === "year") {
     loadBase().catch(() => {});
   }
+  if (kindChanges) showPeriodLabel(today());
+  if (kind === CASES) casesStart();
+  else casesStop();
   render(false);
 }
 
