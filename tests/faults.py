@@ -3,17 +3,27 @@ HTTP, and a wait for them, or the store, to equal the reference, with the differ
 
 from __future__ import annotations
 
+import random
+import uuid
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 
+from events.periods import LOCAL
+from service.read.cases import case_years
+from tests import factories
 from tests.support import READER, wait_until
 
 SCOPES = ("year", "month", "week", "day")
+WIJKEN = ("buytenwegh-de-leyens", "dorp", "meerzicht", "oosterheem")
+HOUSING = ("corporatie", "koop", "particuliere-huur")
 
 
 def live(api: str, scope: str, period: str) -> dict[tuple[str, ...], tuple[int, int, int]]:
+    """The incidents' live rows (a woonoverlast case's cells, with a housing type, are left to
+    `stored_cases`)."""
     response = httpx.get(
         f"{api}/v1/live", headers=READER, params={"scope": scope, "period": period}, timeout=10
     )
@@ -25,7 +35,19 @@ def live(api: str, scope: str, period: str) -> dict[tuple[str, ...], tuple[int, 
             r["illegal_fireworks_cents"],
         )
         for r in response.json()["rows"]
+        if "housing" not in r
     }
+
+
+def stored_cases(repository: Any, years: Any) -> dict[Any, int]:
+    """The store's woonoverlast figures in the shape of `tests.reference.expected_cases`."""
+    found = {}
+    for year in years:
+        for row in case_years(repository, year, ("wijk", "housing")):
+            for figure, n in row.figures._asdict().items():
+                if n:
+                    found[(year, figure, row.wijk, row.housing)] = n
+    return found
 
 
 def mismatch(expected: dict[Any, Any], found: dict[Any, Any]) -> str:
@@ -51,3 +73,50 @@ def check_equal(
         wait_until(probe, timeout=timeout, interval=0.5, what=what)
     except AssertionError:
         raise AssertionError(f"{what} differs: {mismatch(expected, found)}") from None
+
+
+STATUSTYPES = ("intake", "in-behandeling", "afgerond", "heropend")
+
+
+def case_events(seed: int, cases: int, source: str) -> list[dict[str, Any]]:
+    """Woonoverlast cases for the fault tests, every event of each (in no order; the caller
+    shuffles): a zaak, now and then revised or withdrawn, and up to four statuses, now and then
+    revised, some set before the case was registered; about one in ten sent twice."""
+    rnd = random.Random(f"cases-{seed}")
+    start = datetime(2022, 1, 1, tzinfo=LOCAL)
+    events: list[dict[str, Any]] = []
+
+    def event(made: dict[str, Any], moment: datetime) -> dict[str, Any]:
+        made |= {
+            "source": source,
+            "id": str(uuid.UUID(int=rnd.getrandbits(128))),
+            "time": moment.isoformat(),
+        }
+        return made
+
+    for n in range(cases):
+        subject = f"Z{seed}-{n}"
+        registered = start + timedelta(minutes=rnd.randrange(365 * 24 * 60))
+        where = {"wijk": rnd.choice(WIJKEN), "housing": rnd.choice(HOUSING)}
+        revisions = rnd.choice((1, 1, 2))
+        for revision in range(1, revisions + 1):
+            moved = where if revision == revisions else {**where, "wijk": rnd.choice(WIJKEN)}
+            opening = factories.case_opening(
+                subject, revision=revision, registered_at=registered.isoformat(), **moved
+            )
+            events.append(event(opening, registered + timedelta(hours=revision)))
+        if rnd.random() < 0.05:
+            withdrawal = factories.withdrawal(subject, revision=revisions + 1, source=source)
+            events.append(event(withdrawal, registered + timedelta(days=3)))
+        for s in range(rnd.randrange(5)):
+            for revision in range(1, rnd.choice((1, 1, 2)) + 1):
+                set_at = registered + timedelta(hours=rnd.uniform(-24, 24 * 400))
+                status = factories.case_status(
+                    subject,
+                    f"{subject}-S{s}",
+                    rnd.choice(STATUSTYPES),
+                    revision=revision,
+                    set_at=set_at.isoformat(),
+                )
+                events.append(event(status, max(set_at, registered) + timedelta(hours=revision)))
+    return events + [dict(e) for e in rnd.sample(events, len(events) // 10)]

@@ -38,9 +38,9 @@ from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.repository import SqlTotalsRepository
 from tests import factories
-from tests.faults import SCOPES, check_equal, live
+from tests.faults import SCOPES, case_events, check_equal, live, stored_cases
 from tests.integration.kafka_util import client_options, ensure, produce_inputs, read_all
-from tests.reference import expected_totals, stored_totals
+from tests.reference import expected_cases, expected_totals, stored_totals
 from tests.support import (
     FIELD_SYSTEMS,
     READER_KEY,
@@ -63,6 +63,8 @@ class Input:
         rnd = random.Random(seed)
         events = generate(seed, incidents)  # shuffled: revisions arrive out of order
         events += edge_events(seed)  # accepted, at the extremes of every field
+        # Woonoverlast cases: statuses before their case, revisions, withdrawals, retries.
+        events += case_events(seed, incidents // 40, factories.SCHADE)
         rnd.shuffle(events)
         self.accepted = list(events)
         records: list[Record] = [to_kafka(parse_event(e, REGISTRIES)) for e in events]
@@ -353,6 +355,13 @@ def test_exact_under_kills_broker_restarts_and_rebalances(
             return stored_totals(repository, periods["year"])
 
         check_equal("the stored yearly totals", expected["year"], stored, timeout=60)
+        case_years_ = range(2021, 2025)
+        want_cases = {k: n for k, n in expected_cases(data.accepted, case_years_).items() if n}
+
+        def cases() -> dict[Any, int]:
+            return stored_cases(repository, case_years_)
+
+        check_equal("the stored woonoverlast figures", want_cases, cases, timeout=60)
 
         dead = {
             (r.key, dict(r.headers)["wijkwacht-error"].decode())
@@ -373,6 +382,7 @@ def test_exact_under_kills_broker_restarts_and_rebalances(
         cluster.start("materialise")
         check_equal("the live aggregates after replay", want_live, everything_live, timeout=180)
         check_equal("the stored totals after replay", expected["year"], stored, timeout=60)
+        check_equal("the stored woonoverlast figures after replay", want_cases, cases, timeout=60)
     except BaseException:
         print("\n".join(cluster.log))
         print(f"input: {data.stats}, poison: {len(data.poison)}")
