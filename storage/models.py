@@ -98,6 +98,22 @@ class PublishedTotal(AggregateCellBase, table=True):
     __tablename__ = "published_total"
 
 
+class CaseRecord(SQLModel, table=True):
+    """A woonoverlast case as counted: its zaak and statuses as the processors keep them (JSON
+    of codes, moments and ids; no personal data). For `wijkwacht reconcile`."""
+
+    __tablename__ = "woonoverlast_case"
+
+    source: str = Field(primary_key=True, max_length=SOURCE_MAX_LENGTH)
+    subject: str = Field(primary_key=True, max_length=SUBJECT_MAX_LENGTH)
+    partition: int
+    state: str = Field(sa_column=Column(Text, nullable=False))
+    source_offset: int = Field(sa_column=Column(BigInteger, nullable=False))
+    updated_at: datetime = Field(
+        default_factory=_now, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
 class QuarantineRecord(SQLModel, table=True):
     """A changelog record whose row the store refused for what it holds (too long, out of
     range, a character it cannot store): set aside, so that the materialiser writes the rest of

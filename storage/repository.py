@@ -1,8 +1,7 @@
-"""The store's repository: the port (`TotalsRepository`) and its SQL implementation."""
+"""The store's repository: the port (`TotalsRepository`, storage/port.py) over SQL."""
 
 from __future__ import annotations
 
-import abc
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -16,12 +15,15 @@ from events.kinds import CASE_CELL_KINDS
 from storage.errors import StorageError
 from storage.models import (
     AggregateCell,
+    CaseRecord,
     ClosedYear,
     IncidentRecord,
     PublishedTotal,
     QuarantineRecord,
 )
+from storage.port import ALL_GROUPS, GROUPS, TotalsRepository
 from storage.rows import (
+    CaseRow,
     Closing,
     IncidentRow,
     NotClosed,
@@ -34,6 +36,7 @@ from storage.rows import (
 __all__ = [
     "ALL_GROUPS",
     "GROUPS",
+    "CaseRow",
     "Closing",
     "IncidentRow",
     "NotClosed",
@@ -45,87 +48,8 @@ __all__ = [
     "YearClosed",
 ]
 
-GROUPS = ("kind", "category", "wijk")
-# `housing` too, for woonoverlast cases: asked for by name, summed over otherwise.
-ALL_GROUPS = (*GROUPS, "housing")
 _BATCH = 500
 _CELL_KEY = ("partition", "kind", "category", "wijk", "year", "housing")
-
-
-class TotalsRepository(abc.ABC):
-    @abc.abstractmethod
-    def totals(
-        self,
-        *,
-        year: int,
-        group_by: Sequence[str] = GROUPS,
-        kind: str | None = None,
-        category: str | None = None,
-        wijk: str | None = None,
-        cases: bool = False,
-    ) -> list[TotalRow]:
-        """Totals of one year, summed over partitions, grouped by a subset of ALL_GROUPS: of
-        the incidents, or with `cases` of the woonoverlast cases' cells (CASE_CELL_KINDS),
-        never the two summed together."""
-
-    @abc.abstractmethod
-    def upsert(self, cells: Sequence[YearCell] = (), incidents: Sequence[IncidentRow] = ()) -> None:
-        """Cells and incidents in one transaction, each keeping its highest-offset value (a
-        redelivered older value changes nothing)."""
-
-    @abc.abstractmethod
-    def incident_totals(self, *, year: int) -> list[TotalRow]:
-        """A year's totals recomputed from the incident rows, per kind, category and wijk."""
-
-    @abc.abstractmethod
-    def published_totals(
-        self,
-        *,
-        year: int,
-        group_by: Sequence[str] = GROUPS,
-        kind: str | None = None,
-        category: str | None = None,
-        wijk: str | None = None,
-        cases: bool = False,
-    ) -> list[TotalRow]:
-        """A closed year's totals as published (empty for an open year)."""
-
-    @abc.abstractmethod
-    def closing(self, year: int) -> Closing | None:
-        """When `year` was closed, or None while it is open."""
-
-    @abc.abstractmethod
-    def close_year(self, year: int, by: str) -> Closing:
-        """Freeze the year's current totals as published; YearClosed if it was already."""
-
-    @abc.abstractmethod
-    def purge_incidents(self, *, before: int) -> list[int]:
-        """Delete the incident rows of every year before `before`, all of which must be closed
-        (NotClosed names the first that is not), and keep rows of those years out from then
-        on; the totals stay. The years purged, ascending."""
-
-    @abc.abstractmethod
-    def years(self) -> list[int]:
-        """Every year that has a non-zero total, ascending."""
-
-    @abc.abstractmethod
-    def ping(self) -> None:
-        """Raise StorageError unless the store answers."""
-
-    @abc.abstractmethod
-    def quarantine(self, rows: Sequence[Quarantined]) -> int:
-        """Set aside rows the store refused; how many were new (a record redelivered after a
-        crash is kept once, by topic, partition and offset)."""
-
-    @abc.abstractmethod
-    def quarantined(self) -> int:
-        """How many changelog records are set aside."""
-
-    @abc.abstractmethod
-    def clear_aggregates(self) -> int:
-        """Delete every materialised aggregate and incident row, and the records set aside
-        (derived data of a changelog that a replay recreates, its offsets starting at 0
-        again); return how many rows went. Closed years and their published totals stay."""
 
 
 class SqlTotalsRepository(TotalsRepository):
@@ -133,10 +57,29 @@ class SqlTotalsRepository(TotalsRepository):
         self._engine = engine
         self._insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
 
-    def upsert(self, cells: Sequence[YearCell] = (), incidents: Sequence[IncidentRow] = ()) -> None:
+    def upsert(
+        self,
+        cells: Sequence[YearCell] = (),
+        incidents: Sequence[IncidentRow] = (),
+        cases: Sequence[CaseRow] = (),
+    ) -> None:
         with self._engine.begin() as connection:
             self._upsert_cells(connection, cells)
             self._upsert_incidents(connection, incidents)
+            latest: dict[tuple[str, str], CaseRow] = {}
+            for case in cases:
+                key = (case.source, case.subject)
+                if key not in latest or latest[key].source_offset < case.source_offset:
+                    latest[key] = case
+            if latest:
+                now = datetime.now(UTC)
+                rows = [{**asdict(c), "updated_at": now} for c in latest.values()]
+                connection.execute(self._upsert_statement(CaseRecord, ("source", "subject")), rows)
+
+    def case_states(self) -> list[str]:
+        table = CaseRecord.__table__  # type: ignore[attr-defined]
+        with self._engine.connect() as connection:
+            return list(connection.execute(select(table.c.state)).scalars())
 
     def _upsert_cells(self, connection: Connection, cells: Sequence[YearCell]) -> None:
         latest: dict[tuple[int, str, str, str, int, str], YearCell] = {}
@@ -359,7 +302,7 @@ class SqlTotalsRepository(TotalsRepository):
     def clear_aggregates(self) -> int:
         cleared = 0
         with self._engine.begin() as connection:
-            for model in (AggregateCell, IncidentRecord, QuarantineRecord):
+            for model in (AggregateCell, IncidentRecord, CaseRecord, QuarantineRecord):
                 table = model.__table__  # type: ignore[union-attr]
                 cleared += int(connection.execute(table.delete()).rowcount)
         return cleared

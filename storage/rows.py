@@ -44,6 +44,18 @@ class IncidentRow:
 
 
 @dataclass(frozen=True, slots=True)
+class CaseRow:
+    """A woonoverlast case as the processors last kept it: its state as the changelog holds it
+    (JSON of codes, moments and ids; no personal data), stamped with its input offset."""
+
+    source: str
+    subject: str
+    partition: int
+    state: str
+    source_offset: int
+
+
+@dataclass(frozen=True, slots=True)
 class Quarantined:
     """A changelog record whose row the store refused for what it holds, and why."""
 

@@ -43,10 +43,13 @@ def replay() -> None:
 def reconcile(
     year: Annotated[int, typer.Option(help="The year to check", min=2000, max=2100)],
 ) -> None:
-    """Recompute a year from the stored incidents and print every difference with the
-    materialised totals; exit 0 only if there is none. Run it when the processors have
-    caught up (GET /v1/live: as_of.events_behind 0): mid-stream the two may be a batch apart."""
+    """Recompute a year from the stored incidents and woonoverlast cases and print every
+    difference with the materialised totals; exit 0 only if there is none. Run it when the
+    processors have caught up (GET /v1/live: as_of.events_behind 0): mid-stream the two may
+    be a batch apart."""
+    from service.read.cases import case_differences, recounted
     from service.read.yearly import reconcile as differences
+    from storage.repository import ALL_GROUPS
 
     repository = store(wiring())
     closing = repository.closing(year)
@@ -57,14 +60,18 @@ def reconcile(
         )
         return
     found = differences(repository.totals(year=year), repository.incident_totals(year=year))
+    materialised = repository.totals(year=year, group_by=ALL_GROUPS, cases=True)
+    cases = recounted(repository.case_states(), year)
+    found += case_differences(materialised, cases)
     for line in found:
         typer.echo(line)
     if found:
-        fail(f"{year}: {len(found)} difference(s) between totals and incidents", 1)
+        fail(f"{year}: {len(found)} difference(s) between totals and incidents or cases", 1)
     rows = repository.totals(year=year)
     typer.echo(
         f"{year}: totals and incidents agree ({len(rows)} rows, "
-        f"{sum(r.count for r in rows)} incidents counted)"
+        f"{sum(r.count for r in rows)} incidents counted), and so do the woonoverlast cases' "
+        f"cells and the stored cases ({len(cases)} cells)"
     )
 
 

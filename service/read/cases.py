@@ -11,7 +11,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from service.domain.cases import YearEnd, year_end
+from service.domain.cases import Case, YearEnd, cell_deltas, year_end
+from service.kafka.changelog import decode_state
 from storage.repository import ALL_GROUPS, TotalRow, TotalsRepository
 
 CASE_GROUPS = ("wijk", "housing", "category")
@@ -83,3 +84,37 @@ def total(rows: Iterable[CaseRow]) -> YearEnd:
     """The sum of case rows (of one selection: no case in two of them)."""
     sums = [sum(column) for column in zip(*(r.figures for r in rows), strict=True)]
     return YearEnd(*sums) if sums else YearEnd(0, 0, 0, 0)
+
+
+def recounted(states: Iterable[str], year: int) -> list[TotalRow]:
+    """`year`'s case cells recomputed from the stored cases (`wijkwacht reconcile`), per kind,
+    category, wijk and housing type."""
+    found: Counter[tuple[str, str, str, str]] = Counter()
+    for state in states:
+        case = decode_state(state.encode())
+        if not isinstance(case, Case):
+            continue
+        for where, delta in cell_deltas(None, case).items():
+            if where.scope == "year" and where.period == str(year):
+                found[(where.kind, where.category, where.wijk, where.housing)] += delta.count
+    return [
+        TotalRow(kind, category, wijk, n, 0, 0, housing)
+        for (kind, category, wijk, housing), n in sorted(found.items())
+        if n
+    ]
+
+
+def case_differences(materialised: Iterable[TotalRow], recomputed: Iterable[TotalRow]) -> list[str]:
+    """Every case cell whose materialised count differs from the recount, one line each."""
+
+    def counts(rows: Iterable[TotalRow]) -> dict[tuple[str, ...], int]:
+        return {
+            (r.kind or "", r.category or "", r.wijk or "", r.housing or ""): r.count for r in rows
+        }
+
+    have, want = counts(materialised), counts(recomputed)
+    return [
+        f"{'/'.join(key)}: totals count {have.get(key, 0)}; cases count {want.get(key, 0)}"
+        for key in sorted(set(have) | set(want))
+        if have.get(key, 0) != want.get(key, 0)
+    ]

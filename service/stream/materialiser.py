@@ -36,7 +36,7 @@ from service.kafka.config import KafkaConfig
 from service.kafka.retry import keep_running
 from service.settings import Settings
 from service.stream import metrics
-from storage.repository import IncidentRow, Quarantined, TotalsRepository, YearCell
+from storage.repository import CaseRow, IncidentRow, Quarantined, TotalsRepository, YearCell
 
 log = logging.getLogger(__name__)
 REASON_LENGTH = 1000  # of a quarantined row's reason: a driver's message can be long
@@ -64,14 +64,14 @@ def year_cell(key: bytes, value: bytes | None) -> YearCell | None:
     )
 
 
-def incident_row(partition: int, key: bytes, value: bytes | None) -> IncidentRow | None:
-    """The store row for a changelog record, or None if it is not an incident."""
+def incident_row(partition: int, key: bytes, value: bytes | None) -> IncidentRow | CaseRow | None:
+    """The store row for a changelog record of an incident or a woonoverlast case, or None."""
     if value is None or not is_incident(key):
         return None
     source, subject = parse_incident_key(key)
     incident = decode_state(value)
     if isinstance(incident, Case):
-        return None  # a woonoverlast case: its cells are what the store keeps of it
+        return CaseRow(source, subject, partition, value.decode(), incident.offset)
     counted = incident.contribution
     return IncidentRow(
         source=source,
@@ -105,7 +105,7 @@ class ChangelogRecord(Protocol):
     def value(self) -> bytes | None: ...
 
 
-Row = tuple[ChangelogRecord, YearCell | IncidentRow]
+Row = tuple[ChangelogRecord, YearCell | IncidentRow | CaseRow]
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +147,7 @@ def write_batch(repository: TotalsRepository, records: Sequence[ChangelogRecord]
     return Written(cells=cells, incidents=len(written) - cells, quarantined=added)
 
 
-def _row_of(record: ChangelogRecord) -> YearCell | IncidentRow | None:
+def _row_of(record: ChangelogRecord) -> YearCell | IncidentRow | CaseRow | None:
     if record.key is None:
         return None
     cell = year_cell(record.key, record.value)
@@ -166,6 +166,7 @@ def _write(repository: TotalsRepository, rows: list[Row], refused: list[Quaranti
         repository.upsert(
             [row for _, row in rows if isinstance(row, YearCell)],
             [row for _, row in rows if isinstance(row, IncidentRow)],
+            [row for _, row in rows if isinstance(row, CaseRow)],
         )
     except Exception as exc:
         if not refused_for_its_data(exc):

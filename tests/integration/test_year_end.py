@@ -135,6 +135,44 @@ def test_reconcile_finds_every_difference_and_close_year_from_the_cli(
     assert twice.exit_code == 1 and "year 2022 is closed already" in twice.output
 
 
+def test_reconcile_checks_the_woonoverlast_cells_against_the_stored_cases(
+    year_end: Settings, repository: SqlTotalsRepository
+) -> None:
+    from datetime import datetime
+
+    from events.periods import LOCAL
+    from service.domain.cases import Case, Opening, Status, cell_deltas
+    from service.kafka.changelog import encode_case
+    from storage.repository import CaseRow, YearCell
+
+    def at(day: str) -> datetime:
+        return datetime.fromisoformat(day).replace(tzinfo=LOCAL)
+
+    closed = Status("s-1", 1, "S-1", at("2022-05-01T10:00"), "afgerond", True, "opgelost")
+    case = Case(
+        Opening("z-1", 1, at("2022-03-01T10:00"), "dorp", "koop", "geluid"),
+        {"S-1": closed},
+        offset=7,
+    )
+    cells = [
+        YearCell(0, w.kind, w.category, w.wijk, int(w.period), d.count, 0, 0, 7, w.housing)
+        for w, d in cell_deltas(None, case).items()
+        if w.scope == "year"
+    ]
+    repository.upsert(
+        cells, cases=[CaseRow("urn:x:systeem:zaken-app", "Z-1", 0, encode_case(case).decode(), 7)]
+    )
+    env = settings_env(year_end)
+    agreed = CliRunner().invoke(app, ["reconcile", "--year", "2022"], env=env)
+    assert agreed.exit_code == 0, agreed.output
+    assert "so do the woonoverlast cases' cells and the stored cases (3 cells)" in agreed.output
+    wrong = YearCell(0, "woonoverlast.afgerond", "geluid", "dorp", 2022, 2, 0, 0, 8, "koop")
+    repository.upsert([wrong])  # as if a closing had been counted twice
+    differs = CliRunner().invoke(app, ["reconcile", "--year", "2022"], env=env)
+    assert differs.exit_code == 1
+    assert "woonoverlast.afgerond/geluid/dorp/koop: totals count 2; cases count 1" in differs.output
+
+
 def test_purge_from_the_cli_asks_first_and_leaves_a_closed_year_its_totals(
     year_end: Settings, repository: SqlTotalsRepository
 ) -> None:

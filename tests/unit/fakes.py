@@ -25,6 +25,7 @@ from storage.models import AggregateCell, IncidentRecord
 from storage.repository import (
     ALL_GROUPS,
     GROUPS,
+    CaseRow,
     Closing,
     IncidentRow,
     NotClosed,
@@ -79,12 +80,22 @@ class InMemoryTotals(TotalsRepository):
     def __init__(self) -> None:
         self.cells: dict[tuple[int, str, str, str, int, str], YearCell] = {}
         self.incidents: dict[tuple[str, str], IncidentRow] = {}
+        self.cases: dict[tuple[str, str], CaseRow] = {}
         self.published: dict[int, list[TotalRow]] = {}
         self.closings: dict[int, Closing] = {}
         self.set_aside: dict[tuple[str, int, int], Quarantined] = {}
 
-    def upsert(self, cells: Sequence[YearCell] = (), incidents: Sequence[IncidentRow] = ()) -> None:
+    def upsert(
+        self,
+        cells: Sequence[YearCell] = (),
+        incidents: Sequence[IncidentRow] = (),
+        cases: Sequence[CaseRow] = (),
+    ) -> None:
         # One transaction: a row PostgreSQL would refuse refuses the whole call.
+        for case in cases:
+            stored_case = self.cases.get((case.source, case.subject))
+            if stored_case is None or stored_case.source_offset < case.source_offset:
+                self.cases[(case.source, case.subject)] = case
         for row in (*cells, *incidents):
             reason = postgresql_refusal(row)
             if reason is not None:
@@ -110,6 +121,9 @@ class InMemoryTotals(TotalsRepository):
 
     def quarantined(self) -> int:
         return len(self.set_aside)
+
+    def case_states(self) -> list[str]:
+        return [case.state for case in self.cases.values()]
 
     def totals(
         self,
@@ -190,9 +204,10 @@ class InMemoryTotals(TotalsRepository):
         pass
 
     def clear_aggregates(self) -> int:
-        cleared = len(self.cells) + len(self.incidents) + len(self.set_aside)
+        cleared = len(self.cells) + len(self.incidents) + len(self.cases) + len(self.set_aside)
         self.cells.clear()
         self.incidents.clear()
+        self.cases.clear()
         self.set_aside.clear()
         return cleared
 
@@ -237,7 +252,12 @@ def _grouped(
 class UnreachableTotals(InMemoryTotals):
     """A store that is down: every read, write and ping fails as the SQL store's would."""
 
-    def upsert(self, cells: Sequence[YearCell] = (), incidents: Sequence[IncidentRow] = ()) -> None:
+    def upsert(
+        self,
+        cells: Sequence[YearCell] = (),
+        incidents: Sequence[IncidentRow] = (),
+        cases: Sequence[CaseRow] = (),
+    ) -> None:
         raise OperationalError("INSERT … ON CONFLICT", None, Exception("connection refused"))
 
     def totals(self, **_: Any) -> list[TotalRow]:
