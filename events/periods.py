@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Literal, NamedTuple
 from zoneinfo import ZoneInfo
@@ -78,3 +78,15 @@ def check_period(scope: str, label: str) -> str:
 def current_period(scope: str, now: datetime | None = None) -> str:
     """The period of `scope` that holds now, in local time."""
     return periods_of(now or datetime.now(LOCAL)).label(scope)
+
+
+def last_day(scope: str, period: str) -> date:
+    """The last local day of a period in the API's form (2022, 2022-12, 2022-W52, 2022-12-31)."""
+    if scope == "day":
+        return date.fromisoformat(period)
+    if scope == "week":
+        return date.fromisocalendar(int(period[:4]), int(period[6:]), 7)
+    if scope == "month":
+        year, month = int(period[:4]), int(period[5:])
+        return date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+    return date(int(period), 12, 31)

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Iterable
+from datetime import date
 from typing import Any, NamedTuple
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -101,17 +102,25 @@ class Aggregates:
         ]
         return sorted(found, key=lambda r: r.where[:3] + r.where[5:])
 
-    def case_stock(self) -> dict[tuple[str, str], int]:
-        """Woonoverlast cases open now per wijk and housing type: every year's registrations,
-        less its closings, plus its reopenings (service/domain/cases)."""
-        stock: dict[tuple[str, str], int] = {}
-        for (scope, _), cells in self._periods.items():
-            if scope != "year":
+    def case_stock(self, until: date | None = None) -> dict[tuple[str, str, str], int]:
+        """Woonoverlast cases open at the end of day `until` (None: now) per wijk, housing
+        type and category: the registrations up to then, less the closings, plus the
+        reopenings (service/domain/cases): whole years before `until`'s, then its days."""
+        stock: dict[tuple[str, str, str], int] = {}
+        for (scope, period), cells in self._periods.items():
+            if until is None:
+                counted = scope == "year"
+            elif scope == "year":
+                counted = int(period) < until.year
+            else:
+                counted = scope == "day" and period[:4] == str(until.year)
+                counted = counted and period <= until.isoformat()
+            if not counted:
                 continue
             for where in cells:
                 sign = STOCK_OF_KIND.get(where.kind)
                 if sign:
-                    key = (where.wijk, where.housing)
+                    key = (where.wijk, where.housing, where.category)
                     stock[key] = stock.get(key, 0) + sign * self._totals[where].count
         return stock
 

@@ -579,12 +579,24 @@ def test_live_cases_open_now_and_the_periods_flows(api: Api) -> None:
     params = {"scope": "week", "period": "2022-W09"}  # 1 March 2022 is in week 9
     operator = {"authorization": f"Bearer {OPERATOR_KEY}"}
     seen = api.client.get("/v1/cases", params=params, headers=operator).json()
-    assert [(r["wijk"], r["housing"], r["open"], r["registered"], r["closed"])
-            for r in seen["rows"]] == [
-        ("dorp", "koop", 6, 11, 5),
-        ("meerzicht", "corporatie", 3, 3, 0),
-        ("noordhove", "particuliere-huur", 3, 3, 0),
+    assert [(r["wijk"], r["housing"], r["category"], r["open"], r["open_at_end"],
+             r["registered"], r["closed"]) for r in seen["rows"]] == [
+        ("dorp", "koop", "geluid", 6, 6, 11, 5),
+        ("meerzicht", "corporatie", "geluid", 3, 3, 3, 0),
+        ("noordhove", "particuliere-huur", "geluid", 3, 3, 3, 0),
     ]  # fmt: skip
+    # At the end of the week before, none of them was registered yet.
+    before = api.client.get(
+        "/v1/cases", params={"scope": "week", "period": "2022-W08"}, headers=operator
+    ).json()
+    assert [(r["open"], r["open_at_end"], r["registered"]) for r in before["rows"]] == [
+        (6, 0, 0), (3, 0, 0), (3, 0, 0)
+    ]  # fmt: skip
+    # The day after the closings: five fewer open at its end.
+    day = api.client.get(
+        "/v1/cases", params={"scope": "day", "period": "2022-03-02"}, headers=operator
+    ).json()
+    assert day["rows"][0]["open_at_end"] == 6 and day["rows"][0]["closed"] == 5
     read = api.client.get("/v1/cases", params=params, headers=READER).json()
     assert (read["threshold"], read["suppressed_rows"]) == (5, 2)
     assert [r["wijk"] for r in read["rows"]] == ["dorp"]

@@ -52,3 +52,15 @@ def test_consecutive_local_days_never_skip(naive: datetime) -> None:
     day = datetime.fromisoformat(periods_of(moment).day).date()
     later = datetime.fromisoformat(periods_of(moment + timedelta(hours=24)).day).date()
     assert (later - day).days in (0, 1, 2) and later >= day
+
+
+def test_the_last_day_of_each_kind_of_period() -> None:
+    from datetime import date
+
+    from events.periods import last_day
+
+    assert last_day("day", "2022-12-31") == date(2022, 12, 31)
+    assert last_day("week", "2020-W53") == date(2021, 1, 3)
+    assert last_day("month", "2024-02") == date(2024, 2, 29)
+    assert last_day("month", "2022-12") == date(2022, 12, 31)
+    assert last_day("year", "2022") == date(2022, 12, 31)
