@@ -90,3 +90,5 @@ def test_a_reader_sees_no_small_numbers(stack: Stack, page: Page) -> None:
     expect(here.locator(".main")).to_have_text("–")
     expect(legend).to_contain_text("minder dan 5")
     expect(page.locator("#total")).to_have_text("0")
+    tile = page.locator('#wijkmap g[data-wijk="buytenwegh-de-leyens"]')
+    expect(tile).to_have_attribute("aria-label", "Buytenwegh-De Leyens: –")

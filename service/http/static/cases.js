@@ -135,7 +135,7 @@ function renderCases(flash) {
       + ` getoond; de totalen tellen alleen wat getoond wordt${casesView.suppressed
         ? `, ${casesView.suppressed} ${casesView.suppressed === 1 ? "rij" : "rijen"} niet` : ""}).` : "");
   const counts = new Map([...perWijk].map(([wijk, f]) => [wijk, { count: f.open, amount_cents: 0 }]));
-  drawMap(state.registries.wijken, counts, CASES);
+  drawMap(state.registries.wijken, counts, CASES, hidden ? "–" : null);
   state.all = { count: all.open, amount_cents: 0, illegal_fireworks_cents: 0 };
   if (flash) announceSoon();
 }

@@ -12,7 +12,8 @@ function shadeOf(value, top) {
   return Math.min(SHADES - 1, 1 + Math.floor(((value - 1) / Math.max(top, 1)) * (SHADES - 1)));
 }
 
-function drawMap(wijken, perWijk, kind) {
+// `missing`: what a wijk without figures says ("–" where small numbers are not shown).
+function drawMap(wijken, perWijk, kind, missing = null) {
   const chart = document.getElementById("wijkmap");
   const placed = wijken.filter((w) => Array.isArray(w.tile));
   if (!placed.length) return;
@@ -24,7 +25,10 @@ function drawMap(wijken, perWijk, kind) {
     const figures = perWijk.get(code);
     return figures ? (damage ? figures.amount_cents : figures.count) : 0;
   };
-  const text = (code) => (damage ? euros(value(code)) : group(value(code)));
+  const text = (code) => {
+    if (missing !== null && !perWijk.has(code)) return missing;
+    return damage ? euros(value(code)) : group(value(code));
+  };
   const top = Math.max(0, ...placed.map((w) => value(w.code)));
   const tiles = new Map([...chart.querySelectorAll("g.tile")].map((g) => [g.dataset.wijk, g]));
   for (const wijk of placed) {
