@@ -601,3 +601,9 @@ def test_live_cases_open_now_and_the_periods_flows(api: Api) -> None:
     assert (read["threshold"], read["suppressed_rows"]) == (5, 2)
     assert [r["wijk"] for r in read["rows"]] == ["dorp"]
     assert api.client.get("/v1/cases").status_code == 401
+    for scope, period in (("year", "0000"), ("week", "2022-W53"), ("day", "2022-02-30")):
+        wrong = api.client.get(
+            "/v1/cases", params={"scope": scope, "period": period}, headers=READER
+        )
+        assert wrong.status_code == 400, (period, wrong.text)
+        assert f"period: '{period}' is no {scope} that exists" in wrong.json()["detail"]

@@ -17,7 +17,7 @@ from service.domain.disclosure import hidden
 from service.http.auth import OPERATOR, READER, Caller, requires
 from service.http.deps import Parts, SettingsDep
 from service.http.openapi import READERS
-from service.http.problems import BAD_QUERY, FORBIDDEN_ROLE, UNAUTHORIZED, answers
+from service.http.problems import BAD_QUERY, FORBIDDEN_ROLE, UNAUTHORIZED, Problem, answers
 from service.http.routers.live import period_of
 
 router = APIRouter(tags=["live"])
@@ -73,7 +73,10 @@ def get_cases(
 ) -> LiveCasesOut:
     asked, period = period_of(scope, period)
     aggregates = parts.live.aggregates
-    end = last_day(asked, period)
+    try:
+        end = last_day(asked, period)
+    except ValueError:  # the form is right, the period does not exist: 0000, 2022-W53
+        raise Problem(400, "Bad Request", f"period: {period!r} is no {asked} that exists") from None
     now = datetime.now(LOCAL).date()
     figures: dict[tuple[str, str, str], list[int]] = {}
     stocks = (aggregates.case_stock(), aggregates.case_stock(None if end >= now else end))
